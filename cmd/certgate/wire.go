@@ -1,0 +1,84 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/certgate/certgate/ca"
+	"github.com/certgate/certgate/ca/local"
+	"github.com/certgate/certgate/configs"
+	"github.com/certgate/certgate/enroll"
+	"github.com/certgate/certgate/scep"
+	"github.com/certgate/certgate/store"
+	"github.com/certgate/certgate/validate"
+)
+
+// gateway is everything serve runs, built from a config. wire.go is the
+// only file that knows every package.
+type gateway struct {
+	cfg      *configs.Config
+	ca       *local.CA
+	store    store.Store
+	enroller *enroll.Service
+	scep     *scep.Server
+	registry *prometheus.Registry
+	// createdCA is true when this start created the CA.
+	createdCA bool
+}
+
+// storePath is where the bbolt database lives in the data dir.
+func storePath(cfg *configs.Config) string { return cfg.ResolvePath("certgate.db") }
+
+// caDir is the local CA's directory.
+func caDir(cfg *configs.Config) string { return cfg.ResolvePath(cfg.CA.Dir) }
+
+// openCA loads the local CA, creating it on first start.
+func openCA(cfg *configs.Config) (*local.CA, bool, error) {
+	dir := caDir(cfg)
+	created := false
+	if !local.Exists(dir) {
+		if err := local.Init(dir, local.InitOptions{}); err != nil {
+			return nil, false, fmt.Errorf("create CA in %s: %w", dir, err)
+		}
+		created = true
+	}
+	c, err := local.Load(dir, local.Options{Name: cfg.CA.Name, PublicURL: cfg.PublicURL})
+	if err != nil {
+		return nil, false, fmt.Errorf("load CA from %s: %w", dir, err)
+	}
+	return c, created, nil
+}
+
+// buildProfiles pairs each configured profile with its policy, the local CA
+// and its validator.
+func buildProfiles(cfg *configs.Config, issuer ca.Issuer) (map[string]*enroll.Profile, error) {
+	out := make(map[string]*enroll.Profile, len(cfg.Profiles))
+	for i, pc := range cfg.Profiles {
+		policy, err := pc.ProfileConfig.Build()
+		if err != nil {
+			return nil, fmt.Errorf("profiles[%d]: %w", i, err)
+		}
+		secrets, err := pc.Validator.LoadSecrets(cfg.DataDir, os.Getenv)
+		if err != nil {
+			return nil, fmt.Errorf("profiles[%d] (%s): %w", i, pc.Name, err)
+		}
+		v, err := validate.NewStatic(secrets)
+		if err != nil {
+			return nil, fmt.Errorf("profiles[%d] (%s): %w", i, pc.Name, err)
+		}
+		out[policy.Name] = &enroll.Profile{Policy: policy, Issuer: issuer, Validator: v}
+	}
+	return out, nil
+}
+
+// newRegistry returns a registry with Go runtime and process metrics.
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectorsGo(),
+		collectorsProcess(),
+	)
+	return reg
+}

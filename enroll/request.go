@@ -1,0 +1,47 @@
+package enroll
+
+import (
+	"crypto/x509"
+
+	"github.com/certgate/certgate/ca"
+	"github.com/certgate/certgate/store"
+	"github.com/certgate/certgate/validate"
+)
+
+// Request is one enrollment as a protocol edge hands it over.
+type Request struct {
+	// Protocol is "scep" or "est"; it labels records, metrics and logs.
+	Protocol string
+	// Profile names the certificate profile.
+	Profile string
+	// CSR is the parsed PKCS#10 request; RawCSR its DER.
+	CSR    *x509.CertificateRequest
+	RawCSR []byte
+	// Challenge is the shared secret the requester presented. Never logged.
+	Challenge string
+	// TransactionID is the SCEP transaction ID (empty for EST).
+	TransactionID string
+	// RemoteAddr is the requester's address, recorded with the certificate.
+	RemoteAddr string
+	// RenewalOf, when set, is the certificate that authenticated the request
+	// (SCEP RenewalReq signer, EST re-enroll client certificate). Enroll
+	// checks that certgate issued it and that it is valid and unrevoked, and
+	// then skips the profile's validator.
+	RenewalOf *x509.Certificate
+}
+
+// Result is a successful enrollment. The record is durable when Enroll
+// returns it.
+type Result struct {
+	Cert   *x509.Certificate
+	Chain  []*x509.Certificate
+	Record *store.CertRecord
+}
+
+// Profile pairs a certificate policy with the CA that signs under it and the
+// validator that authorises requests for it.
+type Profile struct {
+	Policy    *ca.Profile
+	Issuer    ca.Issuer
+	Validator validate.Validator
+}

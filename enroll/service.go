@@ -1,0 +1,267 @@
+package enroll
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"errors"
+	"math/big"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/certgate/certgate/ca"
+	"github.com/certgate/certgate/store"
+	"github.com/certgate/certgate/validate"
+)
+
+// Recorder is the part of the store that enrollment needs.
+type Recorder interface {
+	Reserve(ctx context.Context, r *store.CertRecord) error
+	Issue(ctx context.Context, r *store.CertRecord) error
+	Cert(ctx context.Context, serial *big.Int) (*store.CertRecord, error)
+}
+
+// Options configures a Service. Zero values are documented per field.
+type Options struct {
+	// Profiles by name. Required.
+	Profiles map[string]*Profile
+	// Store records every reservation and certificate. Required.
+	Store Recorder
+	// Metrics; nil records nothing.
+	Metrics *Metrics
+	// Now; nil means time.Now.
+	Now func() time.Time
+}
+
+// Service decides enrollments. It is safe for concurrent use and keeps no
+// state between requests.
+type Service struct {
+	profiles map[string]*Profile
+	store    Recorder
+	metrics  *Metrics
+	now      func() time.Time
+}
+
+// NewService checks opts and returns a Service.
+func NewService(opts Options) (*Service, error) {
+	if len(opts.Profiles) == 0 {
+		return nil, errors.New("enroll: no profiles")
+	}
+	if opts.Store == nil {
+		return nil, errors.New("enroll: no store")
+	}
+	for name, p := range opts.Profiles {
+		if p == nil || p.Policy == nil || p.Issuer == nil || p.Validator == nil {
+			return nil, errors.New("enroll: profile " + name + " lacks policy, issuer or validator")
+		}
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{profiles: opts.Profiles, store: opts.Store, metrics: opts.Metrics, now: now}, nil
+}
+
+// HasProfile reports whether a profile with that name exists.
+func (s *Service) HasProfile(name string) bool {
+	_, ok := s.profiles[name]
+	return ok
+}
+
+// maxSerialCollisions bounds retries when a freshly drawn serial already
+// exists; with 159 random bits a single collision is already astronomically
+// unlikely, so more than a few means something is broken.
+const maxSerialCollisions = 3
+
+// Enroll runs the enrollment sequence (see the package doc). On success the
+// certificate is durably recorded; on failure the error is a *Failure and
+// nothing beyond a possible reservation was written.
+func (s *Service) Enroll(ctx context.Context, req *Request) (*Result, error) {
+	start := s.now()
+	res, err := s.enroll(ctx, req)
+	result := outcome(req, err)
+	s.metrics.observe(req.Protocol, req.Profile, result, time.Since(start).Seconds())
+
+	log := zerolog.Ctx(ctx)
+	ev := log.Info()
+	if err != nil {
+		ev = log.Warn()
+		if result == "error" {
+			ev = log.Error()
+		}
+		ev = ev.Err(err)
+	}
+	ev = ev.Str("protocol", req.Protocol).Str("profile", req.Profile).
+		Str("outcome", result).Dur("duration", time.Since(start))
+	if res != nil {
+		ev = ev.Str("serial", res.Record.SerialHex).Str("subject", res.Record.Subject)
+	}
+	ev.Msg("enrollment")
+	return res, err
+}
+
+func outcome(req *Request, err error) string {
+	if err == nil {
+		if req.RenewalOf != nil {
+			return "renewed"
+		}
+		return "issued"
+	}
+	switch AsFailure(err).Reason {
+	case Unauthorized:
+		return "rejected"
+	case Unavailable:
+		return "error"
+	default:
+		return "invalid"
+	}
+}
+
+func (s *Service) enroll(ctx context.Context, req *Request) (*Result, error) {
+	p, ok := s.profiles[req.Profile]
+	if !ok {
+		return nil, fail(BadRequest, "unknown profile "+req.Profile, nil)
+	}
+	if req.CSR == nil {
+		return nil, fail(BadRequest, "no certificate request", nil)
+	}
+
+	var deviceID, renewalOf string
+	if req.RenewalOf != nil {
+		rec, err := s.authoriseRenewal(ctx, req.RenewalOf)
+		if err != nil {
+			return nil, err
+		}
+		renewalOf, deviceID = rec.SerialHex, rec.DeviceID
+	} else {
+		dec, err := p.Validator.Validate(ctx, &validate.Request{
+			Profile:       req.Profile,
+			Protocol:      req.Protocol,
+			Challenge:     req.Challenge,
+			TransactionID: req.TransactionID,
+			CSR:           req.CSR,
+			RawCSR:        req.RawCSR,
+			RemoteAddr:    req.RemoteAddr,
+		})
+		if err != nil {
+			var rej *validate.Rejection
+			if errors.As(err, &rej) {
+				return nil, fail(Unauthorized, rej.Reason, nil)
+			}
+			return nil, fail(Unavailable, "challenge could not be validated", err)
+		}
+		deviceID = dec.DeviceID
+	}
+
+	draft, rec, err := s.reserve(ctx, req, p)
+	if err != nil {
+		return nil, err
+	}
+	rec.DeviceID, rec.RenewalOf = deviceID, renewalOf
+
+	cert, err := p.Issuer.Sign(ctx, draft)
+	if err != nil {
+		return nil, fail(Unavailable, "signing failed", err)
+	}
+	fillFromCert(rec, cert)
+	rec.Status = store.StatusValid
+	rec.IssuedAt = s.now()
+	if err := s.store.Issue(ctx, rec); err != nil {
+		// The certificate exists but is not recorded: it must not leave.
+		return nil, fail(Unavailable, "could not record certificate", err)
+	}
+	return &Result{Cert: cert, Chain: p.Issuer.Chain(), Record: rec}, nil
+}
+
+// reserve prepares the certificate and reserves its serial durably.
+func (s *Service) reserve(ctx context.Context, req *Request, p *Profile) (*ca.Draft, *store.CertRecord, error) {
+	for attempt := 0; ; attempt++ {
+		draft, err := p.Issuer.Prepare(ctx, req.CSR, p.Policy)
+		if err != nil {
+			return nil, nil, policyFailure(err)
+		}
+		rec := &store.CertRecord{
+			Serial:        draft.Serial,
+			SerialHex:     store.SerialHex(draft.Serial),
+			Issuer:        p.Issuer.Name(),
+			Subject:       draft.Template.Subject.String(),
+			CommonName:    draft.Template.Subject.CommonName,
+			NotBefore:     draft.Template.NotBefore,
+			NotAfter:      draft.Template.NotAfter,
+			Profile:       req.Profile,
+			Protocol:      req.Protocol,
+			TransactionID: req.TransactionID,
+			RequesterAddr: req.RemoteAddr,
+			Status:        store.StatusReserved,
+			CreatedAt:     s.now(),
+		}
+		err = s.store.Reserve(ctx, rec)
+		if err == nil {
+			return draft, rec, nil
+		}
+		if !errors.Is(err, store.ErrConflict) || attempt+1 >= maxSerialCollisions {
+			return nil, nil, fail(Unavailable, "could not reserve serial", err)
+		}
+	}
+}
+
+func policyFailure(err error) error {
+	var pe *ca.PolicyError
+	if !errors.As(err, &pe) {
+		return fail(Unavailable, "could not prepare certificate", err)
+	}
+	switch pe.Code {
+	case ca.PolicyBadAlg:
+		return fail(BadAlg, pe.Detail, nil)
+	case ca.PolicyBadMessageCheck:
+		return fail(BadMessageCheck, pe.Detail, nil)
+	default:
+		return fail(BadRequest, pe.Detail, nil)
+	}
+}
+
+// authoriseRenewal accepts a certificate as authorisation when certgate
+// issued exactly these bytes, has not revoked it, and it is within its
+// validity period.
+func (s *Service) authoriseRenewal(ctx context.Context, cert *x509.Certificate) (*store.CertRecord, error) {
+	rec, err := s.store.Cert(ctx, cert.SerialNumber)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fail(BadCertID, "renewal signed by a certificate certgate did not issue", nil)
+	}
+	if err != nil {
+		return nil, fail(Unavailable, "could not look up certificate", err)
+	}
+	if !bytes.Equal(rec.DER, cert.Raw) {
+		return nil, fail(BadCertID, "renewal signed by a certificate certgate did not issue", nil)
+	}
+	if rec.Status == store.StatusRevoked {
+		return nil, fail(BadRequest, "renewal signed by a revoked certificate", nil)
+	}
+	if rec.Status != store.StatusValid {
+		return nil, fail(BadCertID, "renewal signed by a certificate that was never issued", nil)
+	}
+	now := s.now()
+	if now.Before(cert.NotBefore) || now.After(cert.NotAfter) {
+		return nil, fail(BadTime, "renewal signed by a certificate outside its validity period", nil)
+	}
+	return rec, nil
+}
+
+// fillFromCert copies what the signed certificate says into the record, so
+// the record describes the certificate and not the request.
+func fillFromCert(rec *store.CertRecord, cert *x509.Certificate) {
+	rec.Subject = cert.Subject.String()
+	rec.CommonName = cert.Subject.CommonName
+	rec.NotBefore, rec.NotAfter = cert.NotBefore, cert.NotAfter
+	rec.DNSNames = cert.DNSNames
+	rec.EmailAddrs = cert.EmailAddresses
+	rec.URIs = nil
+	for _, u := range cert.URIs {
+		rec.URIs = append(rec.URIs, u.String())
+	}
+	if upns, err := ca.UPNsFromExtensions(cert.Extensions); err == nil {
+		rec.UPNs = upns
+	}
+	rec.DER = cert.Raw
+}

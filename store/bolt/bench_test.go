@@ -1,0 +1,78 @@
+package bolt
+
+import (
+	"context"
+	"math/big"
+	"path/filepath"
+	"testing"
+
+	"github.com/certgate/certgate/store"
+)
+
+// BenchmarkReserveIssue measures the two durable writes of one enrollment,
+// each a committed, fsync'd transaction, so the result is bounded by the
+// disk's fsync latency, not by CPU.
+func BenchmarkReserveIssue(b *testing.B) {
+	s, err := Open(filepath.Join(b.TempDir(), "bench.db"), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	der := make([]byte, 1200) // about the size of an RSA-2048 leaf
+	var n int64
+	for b.Loop() {
+		n++
+		r := benchRecord(n)
+		if err := s.Reserve(ctx, r); err != nil {
+			b.Fatal(err)
+		}
+		r.DER = der
+		if err := s.Issue(ctx, r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCert measures a lookup by serial (renewal authorisation, OCSP)
+// in a store of 1000 records.
+func BenchmarkCert(b *testing.B) {
+	s, err := Open(filepath.Join(b.TempDir(), "bench.db"), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	const records = 1000
+	for n := int64(1); n <= records; n++ {
+		r := benchRecord(n)
+		if err := s.Reserve(ctx, r); err != nil {
+			b.Fatal(err)
+		}
+		r.DER = make([]byte, 1200)
+		if err := s.Issue(ctx, r); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var n int64
+	for b.Loop() {
+		n = n%records + 1
+		if _, err := s.Cert(ctx, benchSerial(n)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// benchSerial spreads serials over 16 bytes like real random ones.
+func benchSerial(n int64) *big.Int {
+	s := new(big.Int).Lsh(big.NewInt(n), 120)
+	return s.Or(s, big.NewInt(n))
+}
+
+func benchRecord(n int64) *store.CertRecord {
+	r := testRecord(n)
+	r.Serial = benchSerial(n)
+	r.DNSNames = []string{"host.example.com"}
+	r.DeviceID = "device"
+	return r
+}

@@ -1,0 +1,104 @@
+package bolt
+
+import (
+	"encoding/binary"
+	"math/big"
+	"strings"
+	"time"
+)
+
+// On-disk layout, schema version 1. Every bucket is top-level.
+//
+//	meta         "schema_version" -> decimal ASCII, "1"
+//	certs        serial key -> JSON of store.CertRecord (DER included;
+//	             Serial is not in the JSON, the key is authoritative)
+//	idx_expiry   expiry seconds (8 bytes) || serial key -> empty
+//	idx_subject  lower-cased CommonName || 0x00 || serial key -> empty
+//	idx_device   DeviceID || 0x00 || serial key -> empty
+//
+// The serial key is the serial's big-endian magnitude left-padded with zeros
+// to 20 bytes (RFC 5280 §4.1.2.2's maximum), so bytes.Compare on keys is
+// numeric order and a cursor can Seek to any serial.
+//
+// The expiry seconds are NotAfter's Unix seconds as a big-endian uint64 with
+// the sign bit flipped, so that times before 1970 (including the zero
+// time.Time of a reservation that has no validity yet) still sort before
+// later ones. Seconds are floored, so a range scan over them returns a
+// superset that Search then filters on the exact NotAfter.
+//
+// The subject and device indexes skip records whose CommonName or DeviceID
+// is empty, and keep at most indexValueMax bytes of it, because bbolt keys
+// are limited to 32 KiB; a lookup must therefore confirm the match on the
+// record itself. The serial key has a fixed width, so it is always the last
+// serialKeyLen bytes of an index key, whatever bytes (even 0x00) precede it.
+//
+// Indexes are written in the same transaction as their record, and removed
+// and re-added whenever the record changes.
+var (
+	bucketMeta       = []byte("meta")
+	bucketCerts      = []byte("certs")
+	bucketIdxExpiry  = []byte("idx_expiry")
+	bucketIdxSubject = []byte("idx_subject")
+	bucketIdxDevice  = []byte("idx_device")
+
+	allBuckets = [][]byte{bucketMeta, bucketCerts, bucketIdxExpiry, bucketIdxSubject, bucketIdxDevice}
+
+	keySchemaVersion = []byte("schema_version")
+)
+
+const (
+	// schemaVersion is the layout this code reads and writes.
+	schemaVersion = "1"
+	// serialKeyLen is the fixed width of a serial key.
+	serialKeyLen = 20
+	// indexValueMax caps the CommonName/DeviceID part of an index key.
+	indexValueMax = 1024
+)
+
+// serialKey encodes a positive serial of at most 20 bytes; ok is false for
+// anything else.
+func serialKey(serial *big.Int) (key []byte, ok bool) {
+	if serial == nil || serial.Sign() <= 0 || serial.BitLen() > 8*serialKeyLen {
+		return nil, false
+	}
+	key = make([]byte, serialKeyLen)
+	serial.FillBytes(key)
+	return key, true
+}
+
+// serialFromKey is the inverse of serialKey.
+func serialFromKey(key []byte) *big.Int {
+	return new(big.Int).SetBytes(key)
+}
+
+// expirySeconds encodes t's floored Unix seconds so that byte order is time
+// order across the whole int64 range.
+func expirySeconds(t time.Time) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, uint64(t.Unix())^(1<<63))
+	return b
+}
+
+func expiryKey(notAfter time.Time, sk []byte) []byte {
+	return append(expirySeconds(notAfter), sk...)
+}
+
+// textIndexKey builds value || 0x00 || serial key for the subject and device
+// indexes.
+func textIndexKey(value string, sk []byte) []byte {
+	if len(value) > indexValueMax {
+		value = value[:indexValueMax]
+	}
+	k := make([]byte, 0, len(value)+1+len(sk))
+	k = append(k, value...)
+	k = append(k, 0)
+	return append(k, sk...)
+}
+
+func subjectKey(commonName string, sk []byte) []byte {
+	return textIndexKey(strings.ToLower(commonName), sk)
+}
+
+func deviceKey(deviceID string, sk []byte) []byte {
+	return textIndexKey(deviceID, sk)
+}

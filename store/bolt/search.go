@@ -1,0 +1,166 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/certgate/certgate/store"
+)
+
+// ctxCheckEvery is how many records a scan reads between context checks,
+// so a cancelled export stops without paying for a check per record.
+const ctxCheckEvery = 256
+
+// Search implements store.Query semantics. The cursor q.After is compared by
+// numeric value. With ExpiresBefore set and no cursor it walks idx_expiry
+// (the "what expires soon" question touches only the expiring records);
+// otherwise it walks certs in serial order and stops at the limit.
+func (s *Store) Search(ctx context.Context, q store.Query) ([]*store.CertRecord, error) {
+	if q.Status != "" {
+		if _, err := store.ParseStatus(string(q.Status)); err != nil {
+			return nil, fmt.Errorf("store: bolt: search: %w: %w", err, store.ErrInvalid)
+		}
+	}
+	var after []byte
+	pastEnd := false
+	if q.After != "" {
+		serial, err := store.ParseSerial(q.After)
+		if err != nil {
+			return nil, fmt.Errorf("store: bolt: search: cursor: %w: %w", err, store.ErrInvalid)
+		}
+		// A cursor beyond the largest storable serial has nothing after it.
+		var ok bool
+		after, ok = serialKey(serial)
+		pastEnd = !ok
+	}
+	limit := q.Limit
+	if limit == 0 {
+		limit = store.DefaultLimit
+	}
+	m := newMatcher(q)
+
+	var out []*store.CertRecord
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		var err error
+		switch {
+		case pastEnd:
+		case !q.ExpiresBefore.IsZero() && after == nil:
+			out, err = searchExpiry(ctx, tx, q, m, limit)
+		default:
+			out, err = searchCerts(ctx, tx, after, m, limit)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: bolt: search: %w", err)
+	}
+	return out, nil
+}
+
+// searchCerts walks certs in serial order from just after the cursor.
+func searchCerts(ctx context.Context, tx *bbolt.Tx, after []byte, m matcher, limit int) ([]*store.CertRecord, error) {
+	var out []*store.CertRecord
+	c := tx.Bucket(bucketCerts).Cursor()
+	k, v := c.First()
+	if after != nil {
+		k, v = c.Seek(after)
+		if bytes.Equal(k, after) {
+			k, v = c.Next()
+		}
+	}
+	for n := 1; k != nil && (limit < 0 || len(out) < limit); n++ {
+		if n%ctxCheckEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		rec, err := decodeRecord(k, v)
+		if err != nil {
+			return nil, err
+		}
+		if m.match(rec) {
+			out = append(out, rec)
+		}
+		k, v = c.Next()
+	}
+	return out, nil
+}
+
+// searchExpiry walks idx_expiry over [ExpiresAfter, ExpiresBefore] in whole
+// seconds, then sorts by serial: the index is in expiry order, so every
+// candidate must be read before the first page is known.
+func searchExpiry(ctx context.Context, tx *bbolt.Tx, q store.Query, m matcher, limit int) ([]*store.CertRecord, error) {
+	var out []*store.CertRecord
+	certs := tx.Bucket(bucketCerts)
+	c := tx.Bucket(bucketIdxExpiry).Cursor()
+	end := expirySeconds(q.ExpiresBefore)
+	k, _ := c.First()
+	if !q.ExpiresAfter.IsZero() {
+		k, _ = c.Seek(expirySeconds(q.ExpiresAfter))
+	}
+	for n := 1; k != nil && bytes.Compare(k[:len(end)], end) <= 0; n++ {
+		if n%ctxCheckEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		if len(k) != len(end)+serialKeyLen {
+			return nil, fmt.Errorf("idx_expiry key %x has the wrong length", k)
+		}
+		sk := k[len(end):]
+		v := certs.Get(sk)
+		if v == nil {
+			return nil, fmt.Errorf("idx_expiry entry %x has no record", k)
+		}
+		rec, err := decodeRecord(sk, v)
+		if err != nil {
+			return nil, err
+		}
+		if m.match(rec) {
+			out = append(out, rec)
+		}
+		k, _ = c.Next()
+	}
+	slices.SortFunc(out, func(a, b *store.CertRecord) int { return a.Serial.Cmp(b.Serial) })
+	if limit >= 0 && len(out) > limit {
+		out = out[:limit:limit]
+	}
+	return out, nil
+}
+
+// matcher applies every Query filter except the cursor and limit to one
+// record; index walks only narrow the candidates, this decides.
+type matcher struct {
+	q       store.Query
+	subject string // q.Subject lower-cased once
+}
+
+func newMatcher(q store.Query) matcher {
+	return matcher{q: q, subject: strings.ToLower(q.Subject)}
+}
+
+func (m matcher) match(r *store.CertRecord) bool {
+	q := m.q
+	switch {
+	case q.Status == "" && r.Status == store.StatusReserved:
+		return false
+	case q.Status != "" && r.Status != q.Status:
+		return false
+	case q.Profile != "" && r.Profile != q.Profile:
+		return false
+	case q.DeviceID != "" && r.DeviceID != q.DeviceID:
+		return false
+	case !q.ExpiresBefore.IsZero() && !r.NotAfter.Before(q.ExpiresBefore):
+		return false
+	case !q.ExpiresAfter.IsZero() && r.NotAfter.Before(q.ExpiresAfter):
+		return false
+	case m.subject != "" && !strings.Contains(strings.ToLower(r.Subject), m.subject):
+		return false
+	}
+	return true
+}
