@@ -50,10 +50,11 @@ type Store struct {
 	// mu is held for reading by every call for its whole duration, and for
 	// writing by Close, so Close waits for calls in flight and no call
 	// starts on a closed database.
-	mu   sync.RWMutex
-	db   *bbolt.DB // nil once closed
-	path string
-	now  func() time.Time
+	mu     sync.RWMutex
+	db     *bbolt.DB // nil once closed
+	writes *groupCommit
+	path   string
+	now    func() time.Time
 }
 
 var _ store.Store = (*Store)(nil)
@@ -82,7 +83,7 @@ func Open(path string, opts Options) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("store: bolt: open %s: %w", path, err)
 	}
-	return &Store{db: db, path: path, now: now}, nil
+	return &Store{db: db, writes: &groupCommit{db: db}, path: path, now: now}, nil
 }
 
 // initBuckets creates the layout of buckets.go, or checks that an existing
@@ -131,7 +132,7 @@ func (s *Store) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 	if s.db == nil {
 		return store.ErrClosed
 	}
-	return s.db.Update(fn)
+	return s.writes.do(fn)
 }
 
 // view runs fn in a read-only transaction.
