@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
 	"net/url"
 	"os"
 	"strings"
@@ -44,6 +45,28 @@ func addCommonFlags(fs interface {
 	}
 }
 
+// admin loads the config and connects to the running server's admin socket,
+// or opens the database when no server runs.
+func (c commonFlags) admin() (certAdmin, error) {
+	cfg, err := c.load()
+	if err != nil {
+		return nil, err
+	}
+	return openAdmin(cfg)
+}
+
+// serialArg takes the single SERIAL argument of a command.
+func serialArg(cmd string, pos []string) (*big.Int, error) {
+	if len(pos) != 1 {
+		return nil, &usageError{cmd + ": want exactly one SERIAL"}
+	}
+	serial, err := store.ParseSerial(pos[0])
+	if err != nil {
+		return nil, &usageError{err.Error()}
+	}
+	return serial, nil
+}
+
 func (c commonFlags) load() (*configs.Config, error) {
 	getenv := os.Getenv
 	if *c.dataDir != "" {
@@ -79,11 +102,7 @@ func runCertsList(args []string, stdout, stderr io.Writer) error {
 	if _, err := queryFromValues(v, time.Now()); err != nil {
 		return &usageError{err.Error()}
 	}
-	cfg, err := cf.load()
-	if err != nil {
-		return err
-	}
-	adm, err := openAdmin(cfg)
+	adm, err := cf.admin()
 	if err != nil {
 		return err
 	}
@@ -114,18 +133,11 @@ func runCertsShow(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return &usageError{"certs show: want exactly one SERIAL"}
-	}
-	serial, err := store.ParseSerial(pos[0])
-	if err != nil {
-		return &usageError{err.Error()}
-	}
-	cfg, err := cf.load()
+	serial, err := serialArg("certs show", pos)
 	if err != nil {
 		return err
 	}
-	adm, err := openAdmin(cfg)
+	adm, err := cf.admin()
 	if err != nil {
 		return err
 	}

@@ -17,22 +17,15 @@ func runRevoke(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return &usageError{"revoke: want exactly one SERIAL"}
-	}
-	serial, err := store.ParseSerial(pos[0])
+	serial, err := serialArg("revoke", pos)
 	if err != nil {
-		return &usageError{err.Error()}
+		return err
 	}
 	reason, err := store.ParseReason(*reasonName)
 	if err != nil {
 		return &usageError{err.Error()}
 	}
-	cfg, err := cf.load()
-	if err != nil {
-		return err
-	}
-	adm, err := openAdmin(cfg)
+	adm, err := cf.admin()
 	if err != nil {
 		return err
 	}
