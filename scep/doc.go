@@ -16,10 +16,12 @@
 //     races when concurrent clients use different ciphers, and cannot
 //     produce DES-EDE3-CBC. We answer with the cipher the client used (RFC
 //     8894 §3.5.2 lets the CA do so) and the digest it used.
-//   - Single DES and RC2 envelopes are refused with badAlg; DES-EDE3 and
-//     SHA-1 are accepted because old clients (Juniper, Cisco IOS, Windows
-//     NDES clients) still send them. GetCACaps advertises only the modern
-//     choices, so clients that read it pick AES and SHA-256.
+//   - RC2 and unknown ciphers are refused with badAlg. DES-EDE3 and SHA-1
+//     are accepted because old clients (Juniper, Cisco IOS, Windows NDES
+//     clients) still send them, and single DES is accepted on requests only
+//     because Debian's scepclient (micromdm 2.1.0) uses nothing else; such
+//     a client is answered with DES-EDE3, never DES. GetCACaps advertises
+//     only the modern choices, so clients that read it pick AES and SHA-256.
 //   - Windows signs PKCSReqs with a self-signed certificate carrying a
 //     critical AuthorityKeyIdentifier, which Go ≥1.23 rejects; we enable
 //     pkcs7's legacy parser fallback, since only the signer's public key is

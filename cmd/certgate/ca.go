@@ -58,6 +58,14 @@ func runCA(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	// The flags win; otherwise the config's ca.key_passphrase_env/_file
+	// say where an import's passphrase is.
+	if *passEnv == "" && *passFile == "" {
+		*passEnv, *passFile = cfg.CA.KeyPassphraseEnv, cfg.CA.KeyPassphraseFile
+		if *passFile != "" {
+			*passFile = cfg.ResolvePath(*passFile)
+		}
+	}
 	pass, err := readPassphrase(*passEnv, *passFile)
 	if err != nil {
 		return err
