@@ -159,7 +159,14 @@ type server struct {
 // fails unless it exits 0 within 30s; its log is printed if the test failed.
 func startServer(t *testing.T, dataDir string, extraEnv ...string) *server {
 	t.Helper()
-	cmd := exec.Command(certgateBin, "serve")
+	return startServerArgs(t, dataDir, nil, extraEnv...)
+}
+
+// startServerArgs is startServer with extra `certgate serve` arguments,
+// such as --config FILE.
+func startServerArgs(t *testing.T, dataDir string, args []string, extraEnv ...string) *server {
+	t.Helper()
+	cmd := exec.Command(certgateBin, append([]string{"serve"}, args...)...)
 	cmd.Env = append(cleanEnv(),
 		"CERTGATE_LISTEN=127.0.0.1:0",
 		"CERTGATE_DATA_DIR="+dataDir,
@@ -305,10 +312,17 @@ type cliResult struct {
 // code; it fails the test only when the binary cannot be run at all.
 func runCLI(t *testing.T, args ...string) cliResult {
 	t.Helper()
+	return runCLIEnv(t, nil, args...)
+}
+
+// runCLIEnv is runCLI with extra environment entries (KEY=VALUE), for
+// settings that only come from the environment, such as a passphrase.
+func runCLIEnv(t *testing.T, extraEnv []string, args ...string) cliResult {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, certgateBin, args...)
-	cmd.Env = cleanEnv()
+	cmd.Env = append(cleanEnv(), extraEnv...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

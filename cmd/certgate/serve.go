@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -107,6 +108,7 @@ func serve(ctx context.Context, cfg *configs.Config, log zerolog.Logger, stdout 
 	log.Info().Msg("shutting down: draining in-flight requests")
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout.Std())
 	defer cancel()
+	drain(srv, g.draining, cfg.HTTP.ShutdownTimeout.Std())
 	err = srv.Shutdown(sctx)
 	admin.close(sctx)
 	if err != nil {
@@ -126,7 +128,7 @@ func build(cfg *configs.Config) (*gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &gateway{cfg: cfg, ca: c, store: st, registry: newRegistry(), createdCA: created}
+	g := &gateway{cfg: cfg, ca: c, store: st, registry: newRegistry(), createdCA: created, draining: new(atomic.Bool)}
 	profiles, err := buildProfiles(cfg, c)
 	if err != nil {
 		st.Close()
@@ -169,7 +171,7 @@ func routes(g *gateway, log zerolog.Logger) http.Handler {
 	mux.Handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	}))
-	mux.Handle("GET /readyz", readyHandler(g.store))
+	mux.Handle("GET /readyz", readyHandler(g.store, g.draining))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(g.registry, promhttp.HandlerOpts{Registry: g.registry}))
 	return withRequestContext(log, g.cfg.HTTP.RequestTimeout.Std(), mux)
 }
@@ -194,8 +196,12 @@ func caCertHandler(c *local.CA) http.Handler {
 }
 
 // readyHandler fails while the store cannot answer a read.
-func readyHandler(st store.Store) http.Handler {
+func readyHandler(st store.Store, draining *atomic.Bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if draining.Load() {
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+			return
+		}
 		_, err := st.Search(r.Context(), store.Query{Limit: 1})
 		if err != nil {
 			zerolog.Ctx(r.Context()).Warn().Err(err).Msg("readyz: store not ready")
@@ -204,6 +210,21 @@ func readyHandler(st store.Store) http.Handler {
 		}
 		_, _ = io.WriteString(w, "ready\n")
 	})
+}
+
+// drainDelay is how long a stopping server keeps serving before Shutdown.
+// http.Server.Shutdown closes connections it considers idle, including
+// ones whose request is in the socket but not yet read (golang/go#75591),
+// so requests a client already sent would get no answer. During the delay
+// /readyz fails (load balancers stop sending), keep-alives are off (each
+// connection closes after its current request) and requests already sent
+// are read and answered.
+const drainDelay = time.Second
+
+func drain(srv *http.Server, draining *atomic.Bool, shutdownTimeout time.Duration) {
+	draining.Store(true)
+	srv.SetKeepAlivesEnabled(false)
+	time.Sleep(min(drainDelay, shutdownTimeout/2))
 }
 
 // fixPublicURLPort replaces a ":0" port (listen on any free port) in the

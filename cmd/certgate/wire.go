@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -26,6 +27,8 @@ type gateway struct {
 	registry *prometheus.Registry
 	// createdCA is true when this start created the CA.
 	createdCA bool
+	// draining is set once shutdown begins; /readyz then fails.
+	draining *atomic.Bool
 }
 
 // storePath is where the bbolt database lives in the data dir.
