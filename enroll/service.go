@@ -78,7 +78,7 @@ const maxSerialCollisions = 3
 // certificate is durably recorded; on failure the error is a *Failure and
 // nothing beyond a possible reservation was written.
 func (s *Service) Enroll(ctx context.Context, req *Request) (*Result, error) {
-	start := s.now()
+	start := time.Now() // latency is wall time, whatever clock decisions use
 	res, err := s.enroll(ctx, req)
 	result := outcome(req, err)
 	s.metrics.observe(req.Protocol, req.Profile, result, time.Since(start).Seconds())
@@ -226,7 +226,7 @@ func policyFailure(err error) error {
 // validity period.
 func (s *Service) authoriseRenewal(ctx context.Context, cert *x509.Certificate) (*store.CertRecord, error) {
 	rec, err := s.store.Cert(ctx, cert.SerialNumber)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalid) {
 		return nil, fail(BadCertID, "renewal signed by a certificate certgate did not issue", nil)
 	}
 	if err != nil {

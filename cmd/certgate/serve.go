@@ -129,7 +129,7 @@ func build(cfg *configs.Config) (*gateway, error) {
 		return nil, err
 	}
 	g := &gateway{cfg: cfg, ca: c, store: st, registry: newRegistry(), createdCA: created, draining: new(atomic.Bool)}
-	profiles, err := buildProfiles(cfg, c)
+	profiles, err := buildProfiles(cfg, c, os.Getenv)
 	if err != nil {
 		st.Close()
 		return nil, err

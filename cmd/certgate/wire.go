@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -56,14 +55,14 @@ func openCA(cfg *configs.Config) (*local.CA, bool, error) {
 
 // buildProfiles pairs each configured profile with its policy, the local CA
 // and its validator.
-func buildProfiles(cfg *configs.Config, issuer ca.Issuer) (map[string]*enroll.Profile, error) {
+func buildProfiles(cfg *configs.Config, issuer ca.Issuer, getenv func(string) string) (map[string]*enroll.Profile, error) {
 	out := make(map[string]*enroll.Profile, len(cfg.Profiles))
 	for i, pc := range cfg.Profiles {
 		policy, err := pc.ProfileConfig.Build()
 		if err != nil {
 			return nil, fmt.Errorf("profiles[%d]: %w", i, err)
 		}
-		secrets, err := pc.Validator.LoadSecrets(cfg.DataDir, os.Getenv)
+		secrets, err := pc.Validator.LoadSecrets(cfg.DataDir, getenv)
 		if err != nil {
 			return nil, fmt.Errorf("profiles[%d] (%s): %w", i, pc.Name, err)
 		}
