@@ -20,7 +20,8 @@
 # What the two servers do per enrollment, so the numbers are read fairly:
 # - certgate records each certificate in bbolt, which fsyncs every write
 #   transaction (a reservation before signing and the issued certificate
-#   after), so an enrollment it answers SUCCESS for survives a power cut.
+#   after), so an enrollment it answers SUCCESS for survives a power cut;
+#   concurrent enrollments share commits (group commit in store/bolt).
 # - scepserver's file depot never calls fsync or fdatasync (checked with
 #   strace -e trace=fsync,fdatasync on 2.1.0): it rewrites depot/serial,
 #   scans and rewrites index.txt and writes one PEM per certificate through
@@ -238,7 +239,7 @@ ss_dups=$(cut -f4 "$work/scepserver-depot/index.txt" | sort | uniq -c | awk '$1 
 first=$work/run-certgate-${level_list[0]}-1.json
 cat <<EOF
 
-- certgate: GetCACert $(cacerts "$first"); bbolt store, fsync per transaction.
+- certgate: GetCACert $(cacerts "$first"); bbolt store, every write fsync'd before the reply (concurrent writes share a group commit).
 - scepserver $(scepserver -version 2>&1 | head -1): GetCACert $(cacerts "$work/run-scepserver-${level_list[0]}-1.json"); file depot, no fsync; $ss_dups of the certificates in its index.txt (warm-up and all runs) repeat an earlier serial number.
 - each row is the run with the median rate of $repeats; client: scepload, POST, $(field "$first" cipher) envelope, RSA-$key_bits client keys from a pre-generated pool; PKCSReqs built before and CertReps checked after the timed phase; latency is the HTTP round trip only; rate counts successful enrollments only.
 - machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1); client and both servers share it; data on $(stat -f -c %T "$work").
