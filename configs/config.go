@@ -50,6 +50,10 @@ type Config struct {
 	HTTP HTTPConfig `yaml:"http"`
 	// SCEP configures the SCEP front-end.
 	SCEP SCEPConfig `yaml:"scep"`
+	// OCSP configures the OCSP responder at /ocsp.
+	OCSP OCSPConfig `yaml:"ocsp"`
+	// CRL configures the CRLs at /crl/<ca>.crl.
+	CRL CRLConfig `yaml:"crl"`
 	// Profiles are the certificate profiles; at least one, names unique.
 	// Set in YAML only (no env override).
 	Profiles []Profile `yaml:"profiles"`
@@ -213,6 +217,8 @@ func defaults() *Config {
 			ShutdownTimeout:   Duration(30 * time.Second),
 		},
 		SCEP: SCEPConfig{DefaultProfile: "default"},
+		OCSP: defaultOCSP(),
+		CRL:  defaultCRL(),
 	}
 }
 

@@ -40,6 +40,20 @@ var envOverrides = []envOverride{
 	{"CERTGATE_HTTP_REQUEST_TIMEOUT", "http.request_timeout", dur(func(c *Config) *Duration { return &c.HTTP.RequestTimeout })},
 	{"CERTGATE_HTTP_SHUTDOWN_TIMEOUT", "http.shutdown_timeout", dur(func(c *Config) *Duration { return &c.HTTP.ShutdownTimeout })},
 	{"CERTGATE_SCEP_DEFAULT_PROFILE", "scep.default_profile", str(func(c *Config) *string { return &c.SCEP.DefaultProfile })},
+	{"CERTGATE_OCSP_SIGNER", "ocsp.signer", str(func(c *Config) *string { return &c.OCSP.Signer })},
+	{"CERTGATE_OCSP_VALIDITY", "ocsp.validity", dur(func(c *Config) *Duration { return &c.OCSP.Validity })},
+	{"CERTGATE_OCSP_RESPONDER_VALIDITY", "ocsp.responder_validity", dur(func(c *Config) *Duration { return &c.OCSP.ResponderValidity })},
+	{"CERTGATE_OCSP_REFRESH_INTERVAL", "ocsp.refresh_interval", dur(func(c *Config) *Duration { return &c.OCSP.RefreshInterval })},
+	{"CERTGATE_OCSP_MEMORY_ENTRIES", "ocsp.memory_entries", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("%q is not an integer", v)
+		}
+		c.OCSP.MemoryEntries = n
+		return nil
+	}},
+	{"CERTGATE_CRL_VALIDITY", "crl.validity", dur(func(c *Config) *Duration { return &c.CRL.Validity })},
+	{"CERTGATE_CRL_DEBOUNCE", "crl.debounce", dur(func(c *Config) *Duration { return &c.CRL.Debounce })},
 }
 
 // applyEnv applies every set override. A value that cannot be parsed fails

@@ -105,6 +105,8 @@ func (c *Config) validate() []*FieldError {
 	checkOneOf(p, "log.format", c.Log.Format, "auto", "json", "console")
 	c.CA.validate(p)
 	c.HTTP.validate(p)
+	c.OCSP.validate(p)
+	c.CRL.validate(p)
 	c.validateProfiles(p)
 	return p.list
 }
