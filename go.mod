@@ -10,6 +10,7 @@ require (
 	github.com/smallstep/scep v0.0.0-20260331191114-261f960a40d1
 	go.etcd.io/bbolt v1.4.3
 	go.yaml.in/yaml/v3 v3.0.4
+	golang.org/x/crypto v0.59.0
 )
 
 require (

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/certgate/certgate/ca/ocsp"
 	"github.com/certgate/certgate/configs"
 	"github.com/certgate/certgate/store"
 	"github.com/certgate/certgate/store/bolt"
@@ -118,7 +119,8 @@ func fillSerial(r *store.CertRecord) {
 	}
 }
 
-type directAdmin struct{ st store.Store }
+// directAdmin works on the database when no server runs.
+type directAdmin struct{ st *bolt.Store }
 
 func (d *directAdmin) Search(ctx context.Context, v url.Values) ([]*store.CertRecord, error) {
 	q, err := queryFromValues(v, time.Now())
@@ -132,8 +134,21 @@ func (d *directAdmin) Cert(ctx context.Context, serial *big.Int) (*store.CertRec
 	return d.st.Cert(ctx, serial)
 }
 
+// Revoke records the revocation and drops what a server would otherwise
+// serve stale at its next start: the pre-signed OCSP responses and the
+// cached CRL (the CRL scheduler rebuilds a missing CRL at start).
 func (d *directAdmin) Revoke(ctx context.Context, serial *big.Int, reason int) (*store.CertRecord, error) {
-	return d.st.Revoke(ctx, serial, reason, time.Now())
+	rec, err := d.st.Revoke(ctx, serial, reason, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	if err := ocsp.DropStored(ctx, d.st, rec.Issuer, serial); err != nil {
+		return nil, fmt.Errorf("revoked, but: %w", err)
+	}
+	if err := d.st.DeleteBlob(ctx, store.BlobCRL, rec.Issuer); err != nil {
+		return nil, fmt.Errorf("revoked, but the cached CRL could not be dropped: %w", err)
+	}
+	return rec, nil
 }
 
 func (d *directAdmin) Close() error { return d.st.Close() }

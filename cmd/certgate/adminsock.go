@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -30,7 +31,13 @@ type adminServer struct {
 	path string
 }
 
-func startAdmin(path string, st store.Store, log zerolog.Logger) (*adminServer, error) {
+// revoker records a revocation and updates whatever serves revocation
+// status; the admin socket never revokes in the store behind its back.
+type revoker interface {
+	Revoke(ctx context.Context, serial *big.Int, reason int, at time.Time) (*store.CertRecord, error)
+}
+
+func startAdmin(path string, st store.Store, rv revoker, log zerolog.Logger) (*adminServer, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("admin socket: %w", err)
 	}
@@ -85,7 +92,7 @@ func startAdmin(path string, st store.Store, log zerolog.Logger) (*adminServer, 
 			writeJSONError(w, http.StatusBadRequest, errors.New("reason must be a CRLReason code"))
 			return
 		}
-		rec, err := st.Revoke(r.Context(), serial, reason, time.Now())
+		rec, err := rv.Revoke(r.Context(), serial, reason, time.Now())
 		if err != nil {
 			writeJSONError(w, statusForStoreErr(err), err)
 			return

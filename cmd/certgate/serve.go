@@ -19,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/certgate/certgate/ca/local"
+	"github.com/certgate/certgate/ca/ocsp"
 	"github.com/certgate/certgate/configs"
 	"github.com/certgate/certgate/enroll"
 	"github.com/certgate/certgate/scep"
@@ -70,7 +71,7 @@ func serve(ctx context.Context, cfg *configs.Config, log zerolog.Logger, stdout 
 	defer ln.Close()
 	cfg.PublicURL = fixPublicURLPort(cfg.PublicURL, ln.Addr())
 
-	g, err := build(cfg)
+	g, err := build(cfg, log)
 	if err != nil {
 		return err
 	}
@@ -89,7 +90,10 @@ func serve(ctx context.Context, cfg *configs.Config, log zerolog.Logger, stdout 
 		MaxHeaderBytes:    int(cfg.HTTP.MaxBodyBytes*4/3) + 16<<10, // a GET PKIOperation carries the message in the URL
 		ErrorLog:          nil,
 	}
-	admin, err := startAdmin(cfg.ResolvePath(cfg.AdminSocket), g.store, log)
+	bg, stopBackground := context.WithCancel(context.Background())
+	defer stopBackground()
+	g.revocation.run(bg)
+	admin, err := startAdmin(cfg.ResolvePath(cfg.AdminSocket), g.store, g.revocation, log)
 	if err != nil {
 		return err
 	}
@@ -119,7 +123,7 @@ func serve(ctx context.Context, cfg *configs.Config, log zerolog.Logger, stdout 
 }
 
 // build opens the CA and store and wires the services.
-func build(cfg *configs.Config) (*gateway, error) {
+func build(cfg *configs.Config, log zerolog.Logger) (*gateway, error) {
 	c, created, err := openCA(cfg)
 	if err != nil {
 		return nil, err
@@ -137,6 +141,11 @@ func build(cfg *configs.Config) (*gateway, error) {
 	g.enroller, err = enroll.NewService(enroll.Options{
 		Profiles: profiles, Store: st, Metrics: enroll.NewMetrics(g.registry),
 	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	g.revocation, err = newRevocation(cfg, c, st, g.registry, log)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -168,12 +177,23 @@ func routes(g *gateway, log zerolog.Logger) http.Handler {
 	mux.Handle(scep.NDESPath, scepH)
 	mux.Handle(scep.NDESPath+"/", scepH)
 	mux.Handle("GET /ca/{file}", hm.wrap("ca", caCertHandler(g.ca)))
+	mux.Handle("/crl/", hm.wrap("crl", g.revocation.crlH))
 	mux.Handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	}))
 	mux.Handle("GET /readyz", readyHandler(g.store, g.draining))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(g.registry, promhttp.HandlerOpts{Registry: g.registry}))
-	return withRequestContext(log, g.cfg.HTTP.RequestTimeout.Std(), mux)
+	// OCSP is routed before the mux: ServeMux would "clean" the "//" that
+	// base64 GET requests sometimes contain (see ocsp.Responder.Wrap).
+	ocspH := hm.wrap("ocsp", g.revocation.ocsp)
+	router := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ocsp.IsPath(r.URL.Path) {
+			ocspH.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+	return withRequestContext(log, g.cfg.HTTP.RequestTimeout.Std(), router)
 }
 
 // caCertHandler serves the issuing CA certificate in DER at the AIA

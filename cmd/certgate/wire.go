@@ -26,6 +26,8 @@ type gateway struct {
 	registry *prometheus.Registry
 	// createdCA is true when this start created the CA.
 	createdCA bool
+	// revocation serves OCSP and CRLs and carries out revocations.
+	revocation *revocation
 	// draining is set once shutdown begins; /readyz then fails.
 	draining *atomic.Bool
 }

@@ -21,6 +21,17 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+func TestCacheConformance(t *testing.T) {
+	dir := t.TempDir()
+	storetest.RunCache(t, func(t *testing.T, db string) storetest.CacheStore {
+		s, err := Open(filepath.Join(dir, db+".db"), Options{})
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		return s
+	})
+}
+
 // openTemp opens a new store in t's temp dir; the caller closes it.
 func openTemp(t *testing.T, opts Options) *Store {
 	t.Helper()

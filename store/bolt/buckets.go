@@ -5,6 +5,8 @@ import (
 	"math/big"
 	"strings"
 	"time"
+
+	"github.com/certgate/certgate/store"
 )
 
 // On-disk layout, schema version 1. Every bucket is top-level.
@@ -15,6 +17,17 @@ import (
 //	idx_expiry   expiry seconds (8 bytes) || serial key -> empty
 //	idx_subject  lower-cased CommonName || 0x00 || serial key -> empty
 //	idx_device   DeviceID || 0x00 || serial key -> empty
+//	blobs_ocsp   cache key -> JSON of store.Blob (see cache.go)
+//	blobs_crl    CA name -> JSON of store.Blob
+//	sequences    sequence name -> 8-byte big-endian uint64, the last
+//	             number handed out (see sequence.go)
+//
+// The blob and sequence buckets were added without a schema bump: Open
+// creates any missing bucket, so a file written before they existed is
+// upgraded in place by the first Open, and an older build that opens a newer
+// file never looks at them. Blobs are derived data (a pre-signed OCSP
+// response, a CRL) that can be rebuilt from certs; the sequences are not,
+// since a CRL number must never be handed out twice.
 //
 // The serial key is the serial's big-endian magnitude left-padded with zeros
 // to 20 bytes (RFC 5280 §4.1.2.2's maximum), so bytes.Compare on keys is
@@ -40,8 +53,14 @@ var (
 	bucketIdxExpiry  = []byte("idx_expiry")
 	bucketIdxSubject = []byte("idx_subject")
 	bucketIdxDevice  = []byte("idx_device")
+	bucketSequences  = []byte("sequences")
 
-	allBuckets = [][]byte{bucketMeta, bucketCerts, bucketIdxExpiry, bucketIdxSubject, bucketIdxDevice}
+	// blobKinds are the store.BlobKind values with a bucket; any other kind
+	// is store.ErrInvalid, so a typo cannot create buckets.
+	blobKinds = []store.BlobKind{store.BlobOCSP, store.BlobCRL}
+
+	allBuckets = append([][]byte{bucketMeta, bucketCerts, bucketIdxExpiry, bucketIdxSubject, bucketIdxDevice, bucketSequences},
+		blobBucketNames()...)
 
 	keySchemaVersion = []byte("schema_version")
 )
@@ -101,4 +120,17 @@ func subjectKey(commonName string, sk []byte) []byte {
 
 func deviceKey(deviceID string, sk []byte) []byte {
 	return textIndexKey(deviceID, sk)
+}
+
+// blobBucket names the bucket holding blobs of kind.
+func blobBucket(kind store.BlobKind) []byte {
+	return []byte("blobs_" + string(kind))
+}
+
+func blobBucketNames() [][]byte {
+	names := make([][]byte, len(blobKinds))
+	for i, k := range blobKinds {
+		names[i] = blobBucket(k)
+	}
+	return names
 }

@@ -26,6 +26,9 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// crashSequences is how many CRL numbers the crash writer draws.
+const crashSequences = 2
+
 // crashWriter returns only on failure; on success the process dies by
 // SIGKILL without closing the store.
 func crashWriter(path string) int {
@@ -44,6 +47,11 @@ func crashWriter(path string) int {
 	if err == nil {
 		err = s.Reserve(ctx, reserved)
 	}
+	for range crashSequences {
+		if err == nil {
+			_, err = s.NextSequence(ctx, "crl/certgate")
+		}
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 4
@@ -53,8 +61,9 @@ func crashWriter(path string) int {
 	select {}
 }
 
-// TestRecordsSurviveKill checks that a write that returned nil is in the
-// file when the writing process is killed without Close.
+// TestRecordsSurviveKill checks that a write that returned nil (records and
+// sequence numbers) is in the file when the writing process is killed
+// without Close.
 func TestRecordsSurviveKill(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "certgate.db")
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -84,5 +93,13 @@ func TestRecordsSurviveKill(t *testing.T) {
 		if got.Status != want {
 			t.Errorf("serial %d: Status = %q, want %q", serial, got.Status, want)
 		}
+	}
+	// A CRL number handed out before the kill must never come again.
+	n, err := s.NextSequence(context.Background(), "crl/certgate")
+	if err != nil {
+		t.Fatalf("NextSequence after kill: %v", err)
+	}
+	if n != crashSequences+1 {
+		t.Errorf("NextSequence after kill = %d, want %d", n, crashSequences+1)
 	}
 }

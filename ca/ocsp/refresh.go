@@ -1,0 +1,84 @@
+package ocsp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/certgate/certgate/store"
+)
+
+// Refresh makes one refresher pass: it re-signs up to RefreshBatch
+// cached responses whose RefreshAt has passed, with the status the store
+// has now, so hot certificates are re-signed before clients notice and a
+// revocation whose Invalidate failed is corrected by RefreshAt at the
+// latest. Responses for expired certificates, unknown serials and CAs no
+// longer served are deleted instead; they are signed again if asked for.
+// Without a store.Cache it does nothing: memory entries are re-signed on
+// demand.
+func (r *Responder) Refresh(ctx context.Context) error {
+	if r.cache == nil {
+		return nil
+	}
+	now := r.now()
+	var due []string
+	err := r.cache.RangeBlobs(ctx, store.BlobOCSP, func(key string, b *store.Blob) bool {
+		if !now.Before(b.RefreshAt) {
+			due = append(due, key)
+		}
+		return len(due) < r.refreshBatch
+	})
+	if err != nil {
+		return fmt.Errorf("ocsp: refresh: %w", err)
+	}
+	var failed int
+	var first error
+	for _, key := range due {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("ocsp: refresh: %w", err)
+		}
+		if err := r.refreshKey(ctx, key); err != nil {
+			failed++
+			if first == nil {
+				first = err
+			}
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("ocsp: refresh: %d of %d responses failed, first: %w", failed, len(due), first)
+	}
+	return nil
+}
+
+func (r *Responder) refreshKey(ctx context.Context, key string) error {
+	name, serial, h, ok := parseCacheKey(key)
+	s := r.byName[name]
+	if !ok || s == nil {
+		var err error
+		r.mem.invalidate(key, func() { err = r.remove(ctx, key) })
+		return err
+	}
+	// Not through r.flight: a request waiting there needs an answer,
+	// which a background renew may not produce. A request racing the
+	// refresher may sign the same response once more; mem.commit keeps
+	// either result consistent with Invalidate.
+	_, err := r.renew(ctx, s, h, serial, key, true, true)
+	return err
+}
+
+// Run calls Refresh every RefreshInterval, starting now, until ctx ends.
+func (r *Responder) Run(ctx context.Context) {
+	t := time.NewTicker(r.refreshInterval)
+	defer t.Stop()
+	for {
+		if err := r.Refresh(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			r.log.Error().Err(err).Msg("ocsp: refresh")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

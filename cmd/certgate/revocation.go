@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/certgate/certgate/ca/crl"
+	"github.com/certgate/certgate/ca/local"
+	"github.com/certgate/certgate/ca/ocsp"
+	"github.com/certgate/certgate/configs"
+	"github.com/certgate/certgate/store"
+)
+
+// revocationStore is what OCSP and CRL serving need from the store: the
+// records, a blob cache and CRL numbers. bbolt provides all three.
+type revocationStore interface {
+	store.Store
+	store.Cache
+	store.Sequencer
+}
+
+// revocation serves OCSP and CRLs and keeps them in step with revocations.
+type revocation struct {
+	st   store.Store
+	ocsp *ocsp.Responder
+	crls []*crl.Scheduler
+	crlH *crl.Handler
+	byCA map[string]*crl.Scheduler
+}
+
+func newRevocation(cfg *configs.Config, c *local.CA, st revocationStore, reg prometheus.Registerer, log zerolog.Logger) (*revocation, error) {
+	sc := ocsp.SignerConfig{Name: c.Name(), Issuer: c.Certificate(), ResponderValidity: cfg.OCSP.ResponderValidity.Std()}
+	if cfg.OCSP.Signer == "ca" {
+		sc.Key = c.Signer()
+	} else {
+		sc.Issue = c.IssueOCSPResponder
+		// RSA: every RADIUS/NAC server verifies RSA; some older ones lack ECDSA.
+		sc.ResponderKey = x509.RSA
+	}
+	signer, err := ocsp.NewSigner(sc)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := ocsp.New(ocsp.Options{
+		CAs:             []*ocsp.Signer{signer},
+		Source:          st,
+		Cache:           st,
+		Validity:        cfg.OCSP.Validity.Std(),
+		MemEntries:      cfg.OCSP.MemoryEntries,
+		RefreshInterval: cfg.OCSP.RefreshInterval.Std(),
+		Metrics:         ocsp.NewMetrics(reg),
+		Log:             log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	sched, err := crl.NewScheduler(crl.Options{
+		CA:        c,
+		PublicURL: cfg.PublicURL,
+		Source:    st,
+		Cache:     st,
+		Numbers:   st,
+		Validity:  cfg.CRL.Validity.Std(),
+		Debounce:  cfg.CRL.Debounce.Std(),
+		Log:       log,
+		Metrics:   crl.NewMetrics(reg),
+	})
+	if err != nil {
+		return nil, err
+	}
+	h, err := crl.NewHandler(sched)
+	if err != nil {
+		return nil, err
+	}
+	return &revocation{
+		st: st, ocsp: resp, crls: []*crl.Scheduler{sched}, crlH: h,
+		byCA: map[string]*crl.Scheduler{c.Name(): sched},
+	}, nil
+}
+
+// run starts the OCSP refresher and the CRL schedulers until ctx ends.
+func (r *revocation) run(ctx context.Context) {
+	go r.ocsp.Run(ctx)
+	for _, s := range r.crls {
+		go s.Run(ctx)
+	}
+}
+
+// Revoke records a revocation and makes OCSP answer it at once: the
+// cached response is dropped before Revoke returns, and the CRL rebuild
+// is scheduled (debounced).
+func (r *revocation) Revoke(ctx context.Context, serial *big.Int, reason int, at time.Time) (*store.CertRecord, error) {
+	rec, err := r.st.Revoke(ctx, serial, reason, at)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.ocsp.Invalidate(ctx, rec.Issuer, serial); err != nil {
+		// The record is revoked; the stale cached "good" must not be
+		// served. Say so loudly: the caller retries, which is idempotent.
+		return nil, fmt.Errorf("revoked, but the cached OCSP response could not be dropped: %w", err)
+	}
+	if s, ok := r.byCA[rec.Issuer]; ok {
+		s.Trigger()
+	}
+	return rec, nil
+}
