@@ -6,11 +6,11 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
+	"github.com/certgate/certgate/cmd/internal/loadstats"
 	"io"
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 )
 
 func method(useGET bool) string {
@@ -48,8 +48,6 @@ func keyDescription(pub any) string {
 	}
 }
 
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
 // report is the -json line. Field names are a stable interface for scripts.
 type report struct {
 	URL                  string         `json:"url"`
@@ -73,14 +71,14 @@ type report struct {
 }
 
 func printJSON(w io.Writer, o *options, c *client, res *result) error {
-	s := summarize(res.latencies)
+	s := loadstats.Summarize(res.latencies)
 	b, err := json.Marshal(report{
 		URL: o.url, Method: method(o.useGET), Cipher: o.cipher, KeyBits: o.plan.keyBits,
 		Keys: o.plan.keys, Concurrency: o.plan.concurrency, CACerts: caDescriptions(c),
 		Total: res.total, OK: res.ok, Failed: res.total - res.ok, Failures: res.failures,
 		DuplicateSerials: res.duplicateSerials,
-		WallSeconds:      res.wall.Seconds(), EnrollmentsPerSecond: rate(res.ok, res.wall),
-		P50ms: ms(s.p50), P90ms: ms(s.p90), P99ms: ms(s.p99), MaxMs: ms(s.max),
+		WallSeconds:      res.wall.Seconds(), EnrollmentsPerSecond: loadstats.Rate(res.ok, res.wall),
+		P50ms: loadstats.Ms(s.P50), P90ms: loadstats.Ms(s.P90), P99ms: loadstats.Ms(s.P99), MaxMs: loadstats.Ms(s.Max),
 	})
 	if err != nil {
 		return fmt.Errorf("scepload: encode report: %w", err)
@@ -90,7 +88,7 @@ func printJSON(w io.Writer, o *options, c *client, res *result) error {
 }
 
 func printText(w io.Writer, o *options, c *client, res *result) error {
-	s := summarize(res.latencies)
+	s := loadstats.Summarize(res.latencies)
 	var b strings.Builder
 	fmt.Fprintf(&b, "target      %s (%s, %s, %d-bit client keys x%d, concurrency %d)\n",
 		o.url, method(o.useGET), o.cipher, o.plan.keyBits, o.plan.keys, o.plan.concurrency)
@@ -109,8 +107,8 @@ func printText(w io.Writer, o *options, c *client, res *result) error {
 	if res.duplicateSerials > 0 {
 		fmt.Fprintf(&b, "WARNING     %d issued certificates repeat an earlier serial number\n", res.duplicateSerials)
 	}
-	fmt.Fprintf(&b, "wall        %.3fs\nrate        %.1f enrollments/s\n", res.wall.Seconds(), rate(res.ok, res.wall))
-	fmt.Fprintf(&b, "latency     p50 %.2fms  p90 %.2fms  p99 %.2fms  max %.2fms\n", ms(s.p50), ms(s.p90), ms(s.p99), ms(s.max))
+	fmt.Fprintf(&b, "wall        %.3fs\nrate        %.1f enrollments/s\n", res.wall.Seconds(), loadstats.Rate(res.ok, res.wall))
+	fmt.Fprintf(&b, "latency     p50 %.2fms  p90 %.2fms  p99 %.2fms  max %.2fms\n", loadstats.Ms(s.P50), loadstats.Ms(s.P90), loadstats.Ms(s.P99), loadstats.Ms(s.Max))
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -1,4 +1,4 @@
-package main
+package loadstats
 
 import (
 	"testing"
@@ -45,8 +45,8 @@ func TestPercentile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := percentile(tt.sorted, tt.p); got != tt.want {
-				t.Errorf("percentile(%v) = %v, want %v", tt.p, got, tt.want)
+			if got := Percentile(tt.sorted, tt.p); got != tt.want {
+				t.Errorf("Percentile(%v) = %v, want %v", tt.p, got, tt.want)
 			}
 		})
 	}
@@ -56,22 +56,22 @@ func TestSummarize(t *testing.T) {
 	tests := []struct {
 		name string
 		in   []time.Duration
-		want summary
+		want Summary
 	}{
-		{"ok/empty", nil, summary{}},
-		{"ok/unsorted input", millis(9, 1, 5, 3, 7, 2, 8, 4, 10, 6), summary{
-			p50: 5 * time.Millisecond, p90: 9 * time.Millisecond,
-			p99: 10 * time.Millisecond, max: 10 * time.Millisecond,
+		{"ok/empty", nil, Summary{}},
+		{"ok/unsorted input", millis(9, 1, 5, 3, 7, 2, 8, 4, 10, 6), Summary{
+			P50: 5 * time.Millisecond, P90: 9 * time.Millisecond,
+			P99: 10 * time.Millisecond, Max: 10 * time.Millisecond,
 		}},
-		{"ok/one slow outlier shows only in p99 and max", append(millis(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1), 500*time.Millisecond), summary{
-			p50: time.Millisecond, p90: time.Millisecond,
-			p99: 500 * time.Millisecond, max: 500 * time.Millisecond,
+		{"ok/one slow outlier shows only in p99 and max", append(millis(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1), 500*time.Millisecond), Summary{
+			P50: time.Millisecond, P90: time.Millisecond,
+			P99: 500 * time.Millisecond, Max: 500 * time.Millisecond,
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := append([]time.Duration(nil), tt.in...)
-			if got := summarize(tt.in); got != tt.want {
+			if got := Summarize(tt.in); got != tt.want {
 				t.Errorf("summarize = %+v, want %+v", got, tt.want)
 			}
 			for i := range in {
@@ -96,8 +96,8 @@ func TestRate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := rate(tt.ok, tt.wall); got != tt.want {
-				t.Errorf("rate(%d, %v) = %v, want %v", tt.ok, tt.wall, got, tt.want)
+			if got := Rate(tt.ok, tt.wall); got != tt.want {
+				t.Errorf("Rate(%d, %v) = %v, want %v", tt.ok, tt.wall, got, tt.want)
 			}
 		})
 	}
