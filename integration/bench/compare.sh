@@ -107,37 +107,13 @@ trap 'exit 130' INT TERM
 log "building certgate and scepload"
 (cd "$repo" && go build -o "$work/certgate" ./cmd/certgate && go build -o "$work/scepload" ./cmd/scepload)
 
-# free_port finds a port nothing answers on at 127.0.0.1. It is racy in
-# principle; scepserver exiting at once is caught below.
-free_port() {
-	local p
-	for _ in $(seq 1 100); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
+# shellcheck source=integration/bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # wait_caps polls GetCACaps until the server answers (at most ~60 s; a
 # first certgate start generates its CA keys).
 wait_caps() {
-	local url=$1 pid=$2 name=$3
-	for _ in $(seq 1 300); do
-		if ! kill -0 "$pid" 2>/dev/null; then
-			log "$name exited early; its log:"
-			cat "$work/$name.log" >&2 || true
-			return 1
-		fi
-		if curl -fsS --max-time 2 "$url?operation=GetCACaps" >/dev/null 2>&1; then
-			return 0
-		fi
-		sleep 0.2
-	done
-	log "$name did not answer GetCACaps at $url"
-	return 1
+	wait_for "$2" "$3" 300 curl -fsS --max-time 2 "$1?operation=GetCACaps"
 }
 
 # certgate, on an ephemeral port it reports in its first stdout line.

@@ -195,37 +195,13 @@ t0=$(date +%s.%N)
 seed_secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }')
 cat "$work/seed.out" >&2
 
-# free_port finds a port nothing answers on at 127.0.0.1. It is racy in
-# principle; a responder exiting at once is caught by wait_port.
-free_port() {
-	local p
-	for _ in $(seq 1 100); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
+# shellcheck source=integration/bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # wait_port waits (at most ~120 s: cfssl parses every response at start)
 # until something accepts on 127.0.0.1:port.
 wait_port() {
-	local port=$1 pid=$2 name=$3
-	for _ in $(seq 1 600); do
-		if ! kill -0 "$pid" 2>/dev/null; then
-			log "$name exited early; its log:"
-			cat "$work/$name.log" >&2 || true
-			return 1
-		fi
-		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			return 0
-		fi
-		sleep 0.2
-	done
-	log "$name does not accept on 127.0.0.1:$port"
-	return 1
+	wait_for "$2" "$3" 600 accepts "$1"
 }
 
 # certgate, on an ephemeral port it reports in its first stdout line.
