@@ -54,6 +54,8 @@ type Config struct {
 	OCSP OCSPConfig `yaml:"ocsp"`
 	// CRL configures the CRLs at /crl/<ca>.crl.
 	CRL CRLConfig `yaml:"crl"`
+	// EST configures the EST front-end on its own TLS listener.
+	EST ESTConfig `yaml:"est"`
 	// Profiles are the certificate profiles; at least one, names unique.
 	// Set in YAML only (no env override).
 	Profiles []Profile `yaml:"profiles"`
@@ -127,6 +129,8 @@ type Profile struct {
 	ca.ProfileConfig `yaml:",inline"`
 	// Validator decides who may enroll with this profile.
 	Validator ValidatorConfig `yaml:"validator"`
+	// EST holds the profile's EST settings.
+	EST ProfileEST `yaml:"est"`
 }
 
 // ValidatorConfig configures a profile's validator. For the static
@@ -219,6 +223,7 @@ func defaults() *Config {
 		SCEP: SCEPConfig{DefaultProfile: "default"},
 		OCSP: defaultOCSP(),
 		CRL:  defaultCRL(),
+		EST:  defaultEST(),
 	}
 }
 
@@ -239,6 +244,15 @@ func (c *Config) derive() {
 		if c.Profiles[i].Validator.Type == "" {
 			c.Profiles[i].Validator.Type = "static"
 		}
+		if c.Profiles[i].EST.Reenroll == "" {
+			c.Profiles[i].EST.Reenroll = "self"
+		}
+		if k := c.Profiles[i].EST.ServerKeyGen; k != nil {
+			k.applyDefaults()
+		}
+	}
+	if c.EST.DefaultProfile == "" {
+		c.EST.DefaultProfile = c.SCEP.DefaultProfile
 	}
 }
 

@@ -53,6 +53,14 @@ func TestLoadBadFiles(t *testing.T) {
 		{"bad-unknown-key.yaml", `line 2: field listne not found`},
 		{"bad-unknown-profile-key.yaml", `line 3: field validaty not found`},
 		{"bad-two-docs.yaml", `more than one YAML document`},
+		{"bad-est-listen.yaml", `est.listen: "localhost:https" is not host:port or off`},
+		{"bad-est-cert-without-key.yaml", `est.cert_file: cert_file and key_file go together`},
+		{"bad-est-host.yaml", `est.hosts[0]: "bad host" is neither an IP address nor a DNS name`},
+		{"bad-est-default-profile.yaml", `est.default_profile: no profile named "nope"`},
+		{"bad-est-csr-attrs.yaml", `profiles[0].est.csr_attrs: "sha256" is not a dotted OID`},
+		{"bad-est-reenroll-registrar.yaml", `profiles[0].est.reenroll: registrar needs est.trusted_client_cas`},
+		{"bad-est-keygen-bits.yaml", `profiles[0].est.server_keygen.bits: 1024 is not 2048, 3072 or 4096`},
+		{"bad-est-keygen-type.yaml", `profiles[0].est.server_keygen.key_type: "ed25519" is not ecdsa or rsa`},
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {
@@ -120,6 +128,17 @@ func TestLoadEnv(t *testing.T) {
 			check: func(t *testing.T, c *Config) { eq(t, "Listen", c.Listen, ":7000") }},
 		{name: "ok/empty-env-is-unset", file: "testdata/listen-9090.yaml", env: map[string]string{"CERTGATE_LISTEN": ""},
 			check: func(t *testing.T, c *Config) { eq(t, "Listen", c.Listen, ":9090") }},
+		{name: "ok/est-off", env: map[string]string{"CERTGATE_EST_LISTEN": "off"},
+			check: func(t *testing.T, c *Config) {
+				if c.EST.Enabled() {
+					t.Error("EST enabled with listen off")
+				}
+			}},
+		{name: "ok/est-default-profile-follows-scep", env: map[string]string{"CERTGATE_SCEP_DEFAULT_PROFILE": "default"},
+			check: func(t *testing.T, c *Config) {
+				eq(t, "EST default profile", c.EST.DefaultProfile, "default")
+				eq(t, "EST reenroll", c.Profiles[0].EST.Reenroll, "self")
+			}},
 		{name: "ok/public-url-trailing-slash", env: map[string]string{"CERTGATE_PUBLIC_URL": "https://pki.example.com/certgate/"},
 			check: func(t *testing.T, c *Config) { eq(t, "PublicURL", c.PublicURL, "https://pki.example.com/certgate") }},
 		{name: "ok/data-dir-moves-relative-paths", env: map[string]string{"CERTGATE_DATA_DIR": "/srv/cg"},
@@ -245,6 +264,12 @@ func TestLoadExample(t *testing.T) {
 		t.Fatalf("wifi LoadSecrets: %v", err)
 	}
 	eq(t, "wifi secrets", strings.Join(got, ","), "wifi-one,wifi-two")
+	eq(t, "wifi est.csr_attrs", strings.Join(wifi.EST.CSRAttrs, ","), "1.2.840.113549.1.9.7,1.2.840.10045.4.3.2")
+	if k := wifi.EST.ServerKeyGen; k == nil || k.KeyType != "ecdsa" || k.Curve != "P-256" {
+		t.Errorf("wifi est.server_keygen = %+v, want ecdsa P-256", k)
+	}
+	eq(t, "est.listen", c.EST.Listen, ":8443")
+	eq(t, "est.default_profile", c.EST.DefaultProfile, "default")
 	def, _ := c.ProfileByName("default")
 	if got, err := def.Validator.LoadSecrets(c.DataDir, getenv); err != nil || len(got) != 1 {
 		t.Fatalf("default LoadSecrets = %d secrets, %v; want 1 generated", len(got), err)

@@ -53,6 +53,10 @@ var envOverrides = []envOverride{
 		return nil
 	}},
 	{"CERTGATE_CRL_VALIDITY", "crl.validity", dur(func(c *Config) *Duration { return &c.CRL.Validity })},
+	{"CERTGATE_EST_LISTEN", "est.listen", str(func(c *Config) *string { return &c.EST.Listen })},
+	{"CERTGATE_EST_CERT_FILE", "est.cert_file", str(func(c *Config) *string { return &c.EST.CertFile })},
+	{"CERTGATE_EST_KEY_FILE", "est.key_file", str(func(c *Config) *string { return &c.EST.KeyFile })},
+	{"CERTGATE_EST_DEFAULT_PROFILE", "est.default_profile", str(func(c *Config) *string { return &c.EST.DefaultProfile })},
 	{"CERTGATE_CRL_DEBOUNCE", "crl.debounce", dur(func(c *Config) *Duration { return &c.CRL.Debounce })},
 }
 

@@ -108,6 +108,7 @@ func (c *Config) validate() []*FieldError {
 	c.OCSP.validate(p)
 	c.CRL.validate(p)
 	c.validateProfiles(p)
+	c.EST.validate(p, c)
 	return p.list
 }
 

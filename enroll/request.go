@@ -28,6 +28,12 @@ type Request struct {
 	// checks that certgate issued it and that it is valid and unrevoked, and
 	// then skips the profile's validator.
 	RenewalOf *x509.Certificate
+	// AuthorizedBy, when set, says the edge already authenticated the
+	// requester by something other than a challenge (EST: a TLS client
+	// certificate from a configured trusted issuer) and names it for the
+	// log. Enroll then skips the profile's validator. Only an edge that
+	// verified that credential may set it.
+	AuthorizedBy string
 }
 
 // Result is a successful enrollment. The record is durable when Enroll

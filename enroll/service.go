@@ -134,6 +134,8 @@ func (s *Service) enroll(ctx context.Context, req *Request) (*Result, error) {
 			return nil, err
 		}
 		renewalOf, deviceID = rec.SerialHex, rec.DeviceID
+	} else if req.AuthorizedBy != "" {
+		zerolog.Ctx(ctx).Debug().Str("authorized_by", req.AuthorizedBy).Msg("enrollment authorised by the edge")
 	} else {
 		dec, err := p.Validator.Validate(ctx, &validate.Request{
 			Profile:       req.Profile,
@@ -236,7 +238,7 @@ func (s *Service) authoriseRenewal(ctx context.Context, cert *x509.Certificate) 
 		return nil, fail(BadCertID, "renewal signed by a certificate certgate did not issue", nil)
 	}
 	if rec.Status == store.StatusRevoked {
-		return nil, fail(BadRequest, "renewal signed by a revoked certificate", nil)
+		return nil, fail(Unauthorized, "renewal signed by a revoked certificate", nil)
 	}
 	if rec.Status != store.StatusValid {
 		return nil, fail(BadCertID, "renewal signed by a certificate that was never issued", nil)

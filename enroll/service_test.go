@@ -82,6 +82,14 @@ func TestEnroll(t *testing.T) {
 			wantDetail: "missing challenge",
 		},
 		{
+			name: "ok/authorised by the edge, no challenge",
+			req: func(t *testing.T, e *env) *enroll.Request {
+				r := request(newCSR(t, ecKey, "device-5b"), "")
+				r.AuthorizedBy = "tls client certificate CN=registrar"
+				return r
+			},
+		},
+		{
 			name: "fail/RSA-1024 CSR",
 			req: func(t *testing.T, e *env) *enroll.Request {
 				return request(newCSR(t, weakKey, "device-6"), secret1)
@@ -170,7 +178,7 @@ func TestEnroll(t *testing.T) {
 				r.RenewalOf = old.Cert
 				return r
 			},
-			wantReason: new(enroll.BadRequest),
+			wantReason: new(enroll.Unauthorized),
 			wantDetail: "revoked",
 		},
 		{

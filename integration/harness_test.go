@@ -169,6 +169,8 @@ func startServerArgs(t *testing.T, dataDir string, args []string, extraEnv ...st
 	cmd := exec.Command(certgateBin, append([]string{"serve"}, args...)...)
 	cmd.Env = append(cleanEnv(),
 		"CERTGATE_LISTEN=127.0.0.1:0",
+		// EST's default :8443 would collide between parallel tests.
+		"CERTGATE_EST_LISTEN=127.0.0.1:0",
 		"CERTGATE_DATA_DIR="+dataDir,
 		"CERTGATE_LOG_FORMAT=json",
 	)
@@ -285,6 +287,25 @@ func (s *server) Challenge() string {
 	return ""
 }
 
+// ESTURL is the EST base URL from the banner
+// ("https://127.0.0.1:PORT/.well-known/est/"). The banner is printed in
+// one go after the listening line, so a short wait covers the pipe.
+func (s *server) ESTURL() string {
+	s.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, line := range strings.Split(s.Stdout.String(), "\n") {
+			if _, v, ok := strings.Cut(line, "EST URL:"); ok {
+				u, _, _ := strings.Cut(strings.TrimSpace(v), " ")
+				return u
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.t.Fatalf("the banner has no EST URL line:\n%s", s.Stdout.String())
+	return ""
+}
+
 // CAFile is the path of a CA file in the data dir: "root.crt" or "ca.crt".
 func (s *server) CAFile(name string) string {
 	return filepath.Join(s.DataDir, "ca", name)
@@ -322,7 +343,8 @@ func runCLIEnv(t *testing.T, extraEnv []string, args ...string) cliResult {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, certgateBin, args...)
-	cmd.Env = append(cleanEnv(), extraEnv...)
+	cmd.Env = append(cleanEnv(), "CERTGATE_EST_LISTEN=127.0.0.1:0")
+	cmd.Env = append(cmd.Env, extraEnv...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

@@ -130,9 +130,15 @@ type httpResult struct {
 // response. curl exits 0 on any HTTP status.
 func (e *revocationEnv) curlDo(t *testing.T, args ...string) httpResult {
 	t.Helper()
+	return curlDo(t, e.curl, args...)
+}
+
+// curlDo runs the curl at bin with args and returns the response.
+func curlDo(t *testing.T, bin string, args ...string) httpResult {
+	t.Helper()
 	dir := t.TempDir()
 	hdr, body := filepath.Join(dir, "headers"), filepath.Join(dir, "body")
-	out := mustRunTool(t, e.curl, append([]string{"-sS", "--max-time", "60", "-D", hdr, "-o", body, "-w", "%{http_code}"}, args...)...)
+	out := mustRunTool(t, bin, append([]string{"-sS", "--max-time", "60", "-D", hdr, "-o", body, "-w", "%{http_code}"}, args...)...)
 	code, err := strconv.Atoi(strings.TrimSpace(out))
 	if err != nil {
 		t.Fatalf("curl %s: status %q: %v", strings.Join(args, " "), out, err)

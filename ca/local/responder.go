@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
-	"errors"
 	"fmt"
 	"time"
 
@@ -37,11 +36,25 @@ const responderCNSuffix = " OCSP Responder"
 // be looked at anyway), it never appears in a CRL, and recording one per
 // rotation and restart would only add noise to certificate searches.
 func (c *CA) IssueOCSPResponder(key crypto.Signer, validity time.Duration) (*x509.Certificate, error) {
+	return c.issueInternal("ocsp responder", key, validity, &x509.Certificate{
+		Subject:     pkix.Name{CommonName: responderCN(c.name)},
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning},
+		// RFC 6960 §4.2.2.2.1: the value of nocheck is NULL.
+		ExtraExtensions: []pkix.Extension{{Id: oidOCSPNoCheck, Value: asn1.NullBytes}},
+	})
+}
+
+// issueInternal signs one of the gateway's own certificates (not an
+// enrollment): tpl gives subject, usages and extensions; serial, SKI,
+// validity (backdated, clamped to the CA's) and signature algorithm are
+// filled in here. what names the certificate in errors.
+func (c *CA) issueInternal(what string, key crypto.Signer, validity time.Duration, tpl *x509.Certificate) (*x509.Certificate, error) {
 	if key == nil {
-		return nil, errors.New("ca: local: ocsp responder: nil key")
+		return nil, fmt.Errorf("ca: local: %s: nil key", what)
 	}
 	if validity <= 0 {
-		return nil, fmt.Errorf("ca: local: ocsp responder: validity %s is not positive", validity)
+		return nil, fmt.Errorf("ca: local: %s: validity %s is not positive", what, validity)
 	}
 	now := c.now()
 	if !now.Before(c.cert.NotAfter) {
@@ -49,29 +62,18 @@ func (c *CA) IssueOCSPResponder(key crypto.Signer, validity time.Duration) (*x50
 	}
 	spki, err := x509.MarshalPKIXPublicKey(key.Public())
 	if err != nil {
-		return nil, fmt.Errorf("ca: local: ocsp responder: %w", err)
+		return nil, fmt.Errorf("ca: local: %s: %w", what, err)
 	}
-	ski, err := ca.SubjectKeyID(spki)
-	if err != nil {
+	if tpl.SubjectKeyId, err = ca.SubjectKeyID(spki); err != nil {
 		return nil, err
 	}
-	serial, err := randomSerial(rand.Reader)
-	if err != nil {
+	if tpl.SerialNumber, err = randomSerial(rand.Reader); err != nil {
 		return nil, err
 	}
-	tpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: responderCN(c.name)},
-		NotBefore:             now.Add(-responderBackdate),
-		NotAfter:              now.Add(validity),
-		KeyUsage:              x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning},
-		BasicConstraintsValid: true,
-		SubjectKeyId:          ski,
-		SignatureAlgorithm:    x509.SHA256WithRSA,
-		// RFC 6960 §4.2.2.2.1: the value of nocheck is NULL.
-		ExtraExtensions: []pkix.Extension{{Id: oidOCSPNoCheck, Value: asn1.NullBytes}},
-	}
+	tpl.NotBefore = now.Add(-responderBackdate)
+	tpl.NotAfter = now.Add(validity)
+	tpl.BasicConstraintsValid = true
+	tpl.SignatureAlgorithm = x509.SHA256WithRSA
 	// As for leaves (see Prepare): nothing may outlive or predate its issuer.
 	if tpl.NotAfter.After(c.cert.NotAfter) {
 		tpl.NotAfter = c.cert.NotAfter
@@ -81,11 +83,11 @@ func (c *CA) IssueOCSPResponder(key crypto.Signer, validity time.Duration) (*x50
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tpl, c.cert, key.Public(), c.key)
 	if err != nil {
-		return nil, fmt.Errorf("ca: local: ocsp responder: %w", err)
+		return nil, fmt.Errorf("ca: local: %s: %w", what, err)
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		return nil, fmt.Errorf("ca: local: ocsp responder: parse: %w", err)
+		return nil, fmt.Errorf("ca: local: %s: parse: %w", what, err)
 	}
 	return cert, nil
 }

@@ -93,27 +93,49 @@ func serve(ctx context.Context, cfg *configs.Config, log zerolog.Logger, stdout 
 	bg, stopBackground := context.WithCancel(context.Background())
 	defer stopBackground()
 	g.revocation.run(bg)
-	admin, err := startAdmin(cfg.ResolvePath(cfg.AdminSocket), g.store, g.revocation, log)
+	estL, err := startEST(cfg, g, log)
 	if err != nil {
 		return err
 	}
+	admin, err := startAdmin(cfg.ResolvePath(cfg.AdminSocket), g.store, g.revocation, log)
+	if err != nil {
+		if estL != nil {
+			estL.ln.Close()
+		}
+		return err
+	}
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
-	printBanner(stdout, g, ln.Addr())
+	if estL != nil {
+		go func() { errc <- fmt.Errorf("est: %w", estL.srv.ServeTLS(estL.ln, "", "")) }()
+	}
+	printBanner(stdout, g, ln.Addr(), estL)
 	log.Info().Str("addr", ln.Addr().String()).Str("public_url", cfg.PublicURL).Str("version", version).Msg("certgate listening")
 
 	select {
 	case err := <-errc:
 		admin.close(context.Background())
+		if estL != nil {
+			_ = estL.srv.Close()
+		}
+		_ = srv.Close()
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
 	log.Info().Msg("shutting down: draining in-flight requests")
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout.Std())
 	defer cancel()
-	drain(srv, g.draining, cfg.HTTP.ShutdownTimeout.Std())
-	err = srv.Shutdown(sctx)
+	servers := []*http.Server{srv}
+	if estL != nil {
+		servers = append(servers, estL.srv)
+	}
+	drain(servers, g.draining, cfg.HTTP.ShutdownTimeout.Std())
+	for _, s := range servers {
+		if serr := s.Shutdown(sctx); serr != nil && err == nil {
+			err = serr
+		}
+	}
 	admin.close(sctx)
 	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
@@ -133,6 +155,7 @@ func build(cfg *configs.Config, log zerolog.Logger) (*gateway, error) {
 		return nil, err
 	}
 	g := &gateway{cfg: cfg, ca: c, store: st, registry: newRegistry(), createdCA: created, draining: new(atomic.Bool)}
+	g.httpMetrics = newHTTPMetrics(g.registry)
 	profiles, err := buildProfiles(cfg, c, os.Getenv)
 	if err != nil {
 		st.Close()
@@ -163,13 +186,18 @@ func build(cfg *configs.Config, log zerolog.Logger) (*gateway, error) {
 		st.Close()
 		return nil, err
 	}
+	g.est, err = buildEST(cfg, g)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	return g, nil
 }
 
 // routes is the public HTTP surface. Paths are a stable interface:
 // deployments and scripts rely on /scep, /healthz, /readyz and /metrics.
 func routes(g *gateway, log zerolog.Logger) http.Handler {
-	hm := newHTTPMetrics(g.registry)
+	hm := g.httpMetrics
 	mux := http.NewServeMux()
 	scepH := hm.wrap("scep", g.scep.Handler())
 	mux.Handle("/scep", scepH)
@@ -241,9 +269,11 @@ func readyHandler(st store.Store, draining *atomic.Bool) http.Handler {
 // are read and answered.
 const drainDelay = time.Second
 
-func drain(srv *http.Server, draining *atomic.Bool, shutdownTimeout time.Duration) {
+func drain(servers []*http.Server, draining *atomic.Bool, shutdownTimeout time.Duration) {
 	draining.Store(true)
-	srv.SetKeepAlivesEnabled(false)
+	for _, srv := range servers {
+		srv.SetKeepAlivesEnabled(false)
+	}
 	time.Sleep(min(drainDelay, shutdownTimeout/2))
 }
 
@@ -262,7 +292,7 @@ func fixPublicURLPort(publicURL string, addr net.Addr) string {
 	return strings.TrimSuffix(u.String(), "/")
 }
 
-func printBanner(w io.Writer, g *gateway, addr net.Addr) {
+func printBanner(w io.Writer, g *gateway, addr net.Addr, estL *estListener) {
 	cfg := g.cfg
 	fmt.Fprintf(w, "certgate %s listening on %s\n", version, addr)
 	if g.createdCA {
@@ -271,6 +301,9 @@ func printBanner(w io.Writer, g *gateway, addr net.Addr) {
 	fmt.Fprintf(w, "  SCEP URL:                %s/scep\n", cfg.PublicURL)
 	for _, p := range cfg.Profiles {
 		fmt.Fprintf(w, "  profile %-16s %s/scep/%s  challenge: %s\n", p.Name, cfg.PublicURL, p.Name, describeSecretSource(cfg, p.Validator))
+	}
+	if estL != nil {
+		fmt.Fprintf(w, "  EST URL:                 %s  (label = profile: %s<profile>/; Basic password = the profile's challenge)\n", estL.url(), estL.url())
 	}
 	fmt.Fprintf(w, "  CA certificate SHA-256:  %s\n", local.Fingerprint(g.ca.Certificate()))
 	fmt.Fprintf(w, "  root CA SHA-256:         %s\n", local.Fingerprint(g.ca.Root()))

@@ -85,10 +85,27 @@ func TestServe(t *testing.T) {
 			t.Errorf("CRL distribution points %q, want [%s]: the public URL must carry the bound port", issued.CRLDistributionPoints, wantCRL)
 		}
 	})
+	var estLeaf []byte
+	t.Run("EST enrollment", func(t *testing.T) {
+		if root == nil {
+			t.Skip("no CA certificate")
+		}
+		estURL, _, _ := strings.Cut(first.field("EST URL:"), " ")
+		if !strings.HasPrefix(estURL, "https://127.0.0.1:") || !strings.HasSuffix(estURL, "/.well-known/est/") {
+			t.Fatalf("EST URL %q, want https://127.0.0.1:<port>/.well-known/est/", estURL)
+		}
+		cert, serverLeaf := enrollEST(t, estURL, root, readChallenge(t, dataDir))
+		estLeaf = serverLeaf
+		if cert.Subject.CommonName != "est-device" {
+			t.Errorf("issued CN %q", cert.Subject.CommonName)
+		}
+	})
 	t.Run("metrics", func(t *testing.T) {
 		m := string(get(t, first.url("/metrics"), http.StatusOK))
 		for _, want := range []string{
 			`certgate_enrollments_total{profile="default",protocol="scep",result="issued"} 1`,
+			`certgate_enrollments_total{profile="default",protocol="est",result="issued"} 1`,
+			`certgate_http_requests_total{code="200",method="POST",route="est"} 1`,
 			`certgate_http_requests_total{code="200",method="GET",route="ca"}`,
 			"go_goroutines ",
 			"process_start_time_seconds ",
@@ -128,6 +145,12 @@ func TestServe(t *testing.T) {
 	for _, k := range []string{"CA certificate SHA-256:", "root CA SHA-256:"} {
 		if a, b := first.field(k), second.field(k); a == "" || a != b {
 			t.Errorf("%s %q on first start, %q on second; want the same CA", k, a, b)
+		}
+	}
+	if estLeaf != nil {
+		estURL, _, _ := strings.Cut(second.field("EST URL:"), " ")
+		if _, leaf := enrollEST(t, estURL, root, readChallenge(t, dataDir)); !bytes.Equal(leaf, estLeaf) {
+			t.Errorf("second start changed the EST server certificate; it should reuse the one in the data dir")
 		}
 	}
 	if err := second.stop(); err != nil {
@@ -180,8 +203,9 @@ func TestLoadRefusesUnknownKey(t *testing.T) {
 func testConfig(t *testing.T, dataDir string) *configs.Config {
 	t.Helper()
 	env := map[string]string{
-		"CERTGATE_DATA_DIR": dataDir,
-		"CERTGATE_LISTEN":   "127.0.0.1:0",
+		"CERTGATE_DATA_DIR":   dataDir,
+		"CERTGATE_LISTEN":     "127.0.0.1:0",
+		"CERTGATE_EST_LISTEN": "127.0.0.1:0",
 	}
 	cfg, err := configs.Load("", func(k string) string { return env[k] })
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/certgate/certgate/ca/local"
 	"github.com/certgate/certgate/configs"
 	"github.com/certgate/certgate/enroll"
+	"github.com/certgate/certgate/est"
 	"github.com/certgate/certgate/scep"
 	"github.com/certgate/certgate/store"
 	"github.com/certgate/certgate/validate"
@@ -23,7 +24,10 @@ type gateway struct {
 	store    store.Store
 	enroller *enroll.Service
 	scep     *scep.Server
-	registry *prometheus.Registry
+	est      *est.Server
+	// httpMetrics instruments the SCEP and EST listeners alike.
+	httpMetrics *httpMetrics
+	registry    *prometheus.Registry
 	// createdCA is true when this start created the CA.
 	createdCA bool
 	// revocation serves OCSP and CRLs and carries out revocations.
