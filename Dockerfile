@@ -1,7 +1,7 @@
 # certgate container image: a static binary on distroless, run as nonroot.
 #
 #   docker build --build-arg VERSION="$(git describe --tags --always --dirty)" -t certgate .
-#   docker run -d -p 8080:8080 -v certgate-data:/var/lib/certgate \
+#   docker run -d -p 8080:8080 -p 8443:8443 -v certgate-data:/var/lib/certgate \
 #     -e CERTGATE_PUBLIC_URL=http://scep.example.com:8080 certgate
 #
 # Not built in CI (see README.md, Docker).
@@ -32,9 +32,10 @@ FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/certgate /usr/local/bin/certgate
 COPY --from=build /out/varlib/ /var/lib/
 ENV CERTGATE_DATA_DIR=/var/lib/certgate \
-    CERTGATE_LISTEN=:8080
+    CERTGATE_LISTEN=:8080 \
+    CERTGATE_EST_LISTEN=:8443
 VOLUME /var/lib/certgate
-EXPOSE 8080
+EXPOSE 8080 8443
 USER nonroot
 # No HEALTHCHECK: distroless has no shell or curl. Orchestrators should
 # probe GET /healthz (liveness) and GET /readyz (readiness) instead.

@@ -131,6 +131,10 @@ type Profile struct {
 	Validator ValidatorConfig `yaml:"validator"`
 	// EST holds the profile's EST settings.
 	EST ProfileEST `yaml:"est"`
+	// AllowDuplicates lets a subject hold several valid certificates of
+	// this profile at once. false refuses a new enrollment (not a renewal)
+	// while one is valid. Default true; must be false with key escrow.
+	AllowDuplicates *bool `yaml:"allow_duplicates"`
 }
 
 // ValidatorConfig configures a profile's validator. For the static
@@ -243,6 +247,10 @@ func (c *Config) derive() {
 	for i := range c.Profiles {
 		if c.Profiles[i].Validator.Type == "" {
 			c.Profiles[i].Validator.Type = "static"
+		}
+		if c.Profiles[i].AllowDuplicates == nil {
+			allow := true
+			c.Profiles[i].AllowDuplicates = &allow
 		}
 		if c.Profiles[i].EST.Reenroll == "" {
 			c.Profiles[i].EST.Reenroll = "self"

@@ -60,6 +60,7 @@ func TestLoadBadFiles(t *testing.T) {
 		{"bad-est-csr-attrs.yaml", `profiles[0].est.csr_attrs: "sha256" is not a dotted OID`},
 		{"bad-est-reenroll-registrar.yaml", `profiles[0].est.reenroll: registrar needs est.trusted_client_cas`},
 		{"bad-est-keygen-bits.yaml", `profiles[0].est.server_keygen.bits: 1024 is not 2048, 3072 or 4096`},
+		{"bad-est-escrow-duplicates.yaml", `profiles[0].est.server_keygen.escrow: needs allow_duplicates: false`},
 		{"bad-est-keygen-type.yaml", `profiles[0].est.server_keygen.key_type: "ed25519" is not ecdsa or rsa`},
 	}
 	seen := map[string]bool{}

@@ -65,6 +65,11 @@ type KeyGenConfig struct {
 	Bits int `yaml:"bits"`
 	// Curve for ECDSA: "P-256" (default) or "P-384".
 	Curve string `yaml:"curve"`
+	// Escrow keeps each generated key, sealed with AES-256-GCM under
+	// <data_dir>/escrow.key, in its certificate's record, for
+	// `certgate escrow recover`. Needs the profile's allow_duplicates:
+	// false. Default false.
+	Escrow bool `yaml:"escrow"`
 }
 
 func defaultEST() ESTConfig {
@@ -147,6 +152,9 @@ func (e *ESTConfig) validate(p *problems, c *Config) {
 				checkOneOf(p, key+".server_keygen.curve", k.Curve, "P-256", "P-384")
 			default:
 				p.add(key+".server_keygen.key_type", "%q is not ecdsa or rsa", k.KeyType)
+			}
+			if ad := c.Profiles[i].AllowDuplicates; k.Escrow && (ad == nil || *ad) {
+				p.add(key+".server_keygen.escrow", "needs allow_duplicates: false on the profile (escrow and duplicate subjects never go together)")
 			}
 		}
 	}

@@ -34,6 +34,11 @@ type Request struct {
 	// log. Enroll then skips the profile's validator. Only an edge that
 	// verified that credential may set it.
 	AuthorizedBy string
+	// GeneratedKey is the private key (PKCS#8 DER) the edge generated for
+	// the requester (EST serverkeygen). When the profile escrows keys it is
+	// sealed into the record before the certificate is returned; otherwise
+	// it is ignored. Never logged.
+	GeneratedKey []byte
 }
 
 // Result is a successful enrollment. The record is durable when Enroll
@@ -50,4 +55,15 @@ type Profile struct {
 	Policy    *ca.Profile
 	Issuer    ca.Issuer
 	Validator validate.Validator
+	// UniqueSubject refuses a new enrollment while a valid certificate of
+	// this profile has the same subject; renewals are exempt.
+	UniqueSubject bool
+	// Escrow, when set, seals server-generated keys into their records.
+	// Escrow needs UniqueSubject, so that a subject maps to one key.
+	Escrow Sealer
+}
+
+// Sealer encrypts a private key for storage, bound to its serial.
+type Sealer interface {
+	Seal(serialHex string, key []byte) ([]byte, error)
 }

@@ -20,6 +20,7 @@ type Recorder interface {
 	Reserve(ctx context.Context, r *store.CertRecord) error
 	Issue(ctx context.Context, r *store.CertRecord) error
 	Cert(ctx context.Context, serial *big.Int) (*store.CertRecord, error)
+	Search(ctx context.Context, q store.Query) ([]*store.CertRecord, error)
 }
 
 // Options configures a Service. Zero values are documented per field.
@@ -41,6 +42,9 @@ type Service struct {
 	store    Recorder
 	metrics  *Metrics
 	now      func() time.Time
+	// subjects serialises enrollments of one subject in profiles with
+	// UniqueSubject, from the duplicate check to the record.
+	subjects keyedMutex
 }
 
 // NewService checks opts and returns a Service.
@@ -54,6 +58,9 @@ func NewService(opts Options) (*Service, error) {
 	for name, p := range opts.Profiles {
 		if p == nil || p.Policy == nil || p.Issuer == nil || p.Validator == nil {
 			return nil, errors.New("enroll: profile " + name + " lacks policy, issuer or validator")
+		}
+		if p.Escrow != nil && !p.UniqueSubject {
+			return nil, errors.New("enroll: profile " + name + " escrows keys but allows duplicate subjects")
 		}
 	}
 	now := opts.Now
@@ -161,6 +168,18 @@ func (s *Service) enroll(ctx context.Context, req *Request) (*Result, error) {
 		return nil, err
 	}
 	rec.DeviceID, rec.RenewalOf = deviceID, renewalOf
+	if p.UniqueSubject && req.RenewalOf == nil {
+		unlock := s.subjects.lock(req.Profile + "\x00" + rec.Subject)
+		defer unlock()
+		if err := s.checkUnique(ctx, rec); err != nil {
+			return nil, err
+		}
+	}
+	if p.Escrow != nil && req.GeneratedKey != nil {
+		if rec.EscrowedKey, err = p.Escrow.Seal(rec.SerialHex, req.GeneratedKey); err != nil {
+			return nil, fail(Unavailable, "could not escrow the generated key", err)
+		}
+	}
 
 	cert, err := p.Issuer.Sign(ctx, draft)
 	if err != nil {
@@ -221,6 +240,24 @@ func policyFailure(err error) error {
 	default:
 		return fail(BadRequest, pe.Detail, nil)
 	}
+}
+
+// checkUnique refuses rec when a valid, unexpired certificate of its
+// profile has exactly its subject.
+func (s *Service) checkUnique(ctx context.Context, rec *store.CertRecord) error {
+	found, err := s.store.Search(ctx, store.Query{
+		Status: store.StatusValid, Profile: rec.Profile, Subject: rec.Subject,
+		ExpiresAfter: s.now(), Limit: -1,
+	})
+	if err != nil {
+		return fail(Unavailable, "could not check for duplicate subjects", err)
+	}
+	for _, other := range found {
+		if other.Subject == rec.Subject && other.SerialHex != rec.SerialHex {
+			return fail(BadRequest, "a valid certificate for "+rec.Subject+" already exists (serial "+other.SerialHex+"); renew or revoke it", nil)
+		}
+	}
+	return nil
 }
 
 // authoriseRenewal accepts a certificate as authorisation when certgate

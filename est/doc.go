@@ -29,5 +29,6 @@
 //     Content-Length, because some embedded clients cannot read chunked
 //     bodies.
 //   - serverkeygen returns the private key unencrypted as application/pkcs8
-//     inside the TLS session (RFC 7030 §4.4.2) and keeps no copy.
+//     inside the TLS session (RFC 7030 §4.4.2). It keeps no copy unless the
+//     profile escrows keys (enroll seals the key into the record).
 package est

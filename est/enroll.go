@@ -54,7 +54,8 @@ func (s *Server) SimpleReenroll(ctx context.Context, req *Request) (*enroll.Resu
 // ServerKeyGen answers /serverkeygen (RFC 7030 §4.4): certgate generates
 // the key pair the profile names, issues a certificate for it with the
 // client CSR's subject and extensions, and returns both. The key is
-// PKCS#8 DER; certgate keeps no copy.
+// PKCS#8 DER; certgate keeps a copy only when the profile escrows keys,
+// sealed in the certificate's record.
 func (s *Server) ServerKeyGen(ctx context.Context, req *Request) (*enroll.Result, []byte, error) {
 	p := s.profile(req.Profile)
 	if p.ServerKeyGen == nil {
@@ -83,7 +84,9 @@ func (s *Server) ServerKeyGen(ctx context.Context, req *Request) (*enroll.Result
 	if err != nil {
 		return nil, nil, &Error{Status: http.StatusInternalServerError, Msg: "internal error", Err: err}
 	}
-	res, err := s.enroller.Enroll(ctx, s.enrollRequest(req, newCSR, rawCSR, cred))
+	er := s.enrollRequest(req, newCSR, rawCSR, cred)
+	er.GeneratedKey = pkcs8 // escrowed by enroll when the profile says so
+	res, err := s.enroller.Enroll(ctx, er)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -91,6 +91,9 @@ type CertRecord struct {
 	RenewalOf string `json:"renewal_of,omitempty"`
 	// DER is the signed certificate; empty while reserved.
 	DER []byte `json:"der,omitempty"`
+	// EscrowedKey is the certificate's server-generated private key,
+	// sealed by ca/escrow, when its profile escrows keys. Never plaintext.
+	EscrowedKey []byte `json:"escrowed_key,omitempty"`
 }
 
 // Query selects records for Search. Zero fields do not filter.

@@ -111,6 +111,9 @@ func runCertsList(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	for _, r := range recs {
+		r.EscrowedKey = nil // sealed, but key material all the same: only escrow recover shows it
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

@@ -32,6 +32,7 @@ func commands() []command {
 		{"ca", "ca init: create or import the CA", runCA},
 		{"certs", "certs list|show: inspect issued certificates", runCerts},
 		{"revoke", "revoke SERIAL [--reason R]: revoke a certificate", runRevoke},
+		{"escrow", "escrow recover SERIAL [--out FILE]: recover an escrowed private key", runEscrow},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -62,6 +62,10 @@ func openCA(cfg *configs.Config) (*local.CA, bool, error) {
 // buildProfiles pairs each configured profile with its policy, the local CA
 // and its validator.
 func buildProfiles(cfg *configs.Config, issuer ca.Issuer, getenv func(string) string) (map[string]*enroll.Profile, error) {
+	sealer, err := openEscrow(cfg)
+	if err != nil {
+		return nil, err
+	}
 	out := make(map[string]*enroll.Profile, len(cfg.Profiles))
 	for i, pc := range cfg.Profiles {
 		policy, err := pc.ProfileConfig.Build()
@@ -76,7 +80,12 @@ func buildProfiles(cfg *configs.Config, issuer ca.Issuer, getenv func(string) st
 		if err != nil {
 			return nil, fmt.Errorf("profiles[%d] (%s): %w", i, pc.Name, err)
 		}
-		out[policy.Name] = &enroll.Profile{Policy: policy, Issuer: issuer, Validator: v}
+		ep := &enroll.Profile{Policy: policy, Issuer: issuer, Validator: v,
+			UniqueSubject: pc.AllowDuplicates != nil && !*pc.AllowDuplicates}
+		if k := pc.EST.ServerKeyGen; k != nil && k.Escrow {
+			ep.Escrow = sealer
+		}
+		out[policy.Name] = ep
 	}
 	return out, nil
 }

@@ -26,9 +26,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/url"
 	"os"
+
+	"github.com/certgate/certgate/cmd/internal/loadgen"
 )
 
 func main() {
@@ -70,23 +71,7 @@ func mainErr(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// checkURL keeps the load on this machine: a load generator pointed at
-// the wrong host by a typo is costly for whoever runs that host, so there
-// is deliberately no override.
+// checkURL keeps the load on this machine: ocspload has no -allow-remote.
 func checkURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("ocspload: -url: %w", err)
-	}
-	if u.Scheme != "http" {
-		return nil, fmt.Errorf("ocspload: -url %q: want an http URL", raw)
-	}
-	host := u.Hostname()
-	if host == "localhost" {
-		return u, nil
-	}
-	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		return nil, fmt.Errorf("ocspload: -url host %q is not a loopback address", host)
-	}
-	return u, nil
+	return loadgen.CheckURL("ocspload", raw, []string{"http"}, false)
 }

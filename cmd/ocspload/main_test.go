@@ -6,38 +6,6 @@ import (
 	"testing"
 )
 
-func TestCheckURL(t *testing.T) {
-	tests := []struct {
-		name    string
-		url     string
-		wantErr string
-	}{
-		{"ok/127.0.0.1", "http://127.0.0.1:8080/ocsp", ""},
-		{"ok/elsewhere in 127/8", "http://127.1.2.3:80/", ""},
-		{"ok/localhost", "http://localhost:9/", ""},
-		{"ok/IPv6 loopback", "http://[::1]:8080/ocsp", ""},
-		{"fail/private address", "http://10.0.0.1/ocsp", "not a loopback address"},
-		{"fail/public name", "http://ocsp.example.com/", "not a loopback address"},
-		{"fail/https", "https://127.0.0.1/", "want an http URL"},
-		{"fail/no host", "http:///ocsp", "not a loopback address"},
-		{"fail/unparsable", "http://[::1/", "-url"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := checkURL(tt.url)
-			if tt.wantErr == "" {
-				if err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
-			}
-		})
-	}
-}
-
 func TestMainErrRefuses(t *testing.T) {
 	tests := []struct {
 		name     string

@@ -20,13 +20,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/certgate/certgate/cmd/internal/loadgen"
 
 	"github.com/smallstep/pkcs7"
 )
@@ -169,24 +170,7 @@ func (o *options) validate() error {
 }
 
 // checkURL keeps load tests on this machine unless -allow-remote says
-// otherwise: pointing a load generator at the wrong host is easy to do and
-// costly for whoever runs it.
+// otherwise.
 func checkURL(raw string, allowRemote bool) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("scepload: -url: %w", err)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("scepload: -url %q: want an http or https URL", raw)
-	}
-	if u.Hostname() == "" {
-		return nil, fmt.Errorf("scepload: -url %q has no host", raw)
-	}
-	if allowRemote || u.Hostname() == "localhost" {
-		return u, nil
-	}
-	if ip := net.ParseIP(u.Hostname()); ip == nil || !ip.IsLoopback() {
-		return nil, fmt.Errorf("scepload: -url host %q is not a loopback address (use -allow-remote)", u.Hostname())
-	}
-	return u, nil
+	return loadgen.CheckURL("scepload", raw, []string{"http", "https"}, allowRemote)
 }

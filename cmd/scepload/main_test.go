@@ -6,36 +6,6 @@ import (
 	"testing"
 )
 
-func TestCheckURL(t *testing.T) {
-	tests := []struct {
-		name        string
-		url         string
-		allowRemote bool
-		wantErr     string // substring; empty means success
-	}{
-		{"ok/IPv4 loopback", "http://127.0.0.1:8080/scep", false, ""},
-		{"ok/other 127/8 address", "http://127.0.0.2/scep", false, ""},
-		{"ok/IPv6 loopback", "http://[::1]:8080/scep", false, ""},
-		{"ok/localhost", "https://localhost/scep", false, ""},
-		{"ok/remote when allowed", "http://scep.example.com/scep", true, ""},
-		{"fail/private address", "http://10.0.0.1/scep", false, "not a loopback address"},
-		{"fail/host name", "http://scep.example.com/scep", false, "not a loopback address"},
-		{"fail/not http", "ftp://127.0.0.1/scep", false, "want an http or https URL"},
-		{"fail/no host", "http:///scep", false, "has no host"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := checkURL(tt.url, tt.allowRemote)
-			switch {
-			case tt.wantErr == "" && err != nil:
-				t.Fatalf("checkURL: %v", err)
-			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-				t.Fatalf("checkURL error = %v, want one containing %q", err, tt.wantErr)
-			}
-		})
-	}
-}
-
 func TestParseOptions(t *testing.T) {
 	tests := []struct {
 		name      string

@@ -6,11 +6,12 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
-	"github.com/certgate/certgate/cmd/internal/loadstats"
 	"io"
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/certgate/certgate/cmd/internal/loadstats"
 )
 
 func method(useGET bool) string {

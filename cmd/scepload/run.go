@@ -8,10 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/certgate/certgate/cmd/internal/loadgen"
 )
 
 // plan bounds one load run. At least one of n and duration is positive.
@@ -108,7 +109,7 @@ func run(ctx context.Context, c *client, p plan) (*result, error) {
 // makePool generates the reusable client identities in parallel.
 func makePool(count, bits int) ([]*identity, error) {
 	pool := make([]*identity, count)
-	err := parallel(count, func(i int) error {
+	err := loadgen.Parallel(count, func(i int) error {
 		id, err := newIdentity(bits, int64(i)+1)
 		pool[i] = id
 		return err
@@ -118,7 +119,7 @@ func makePool(count, bits int) ([]*identity, error) {
 
 func prebuild(n int, buildOne func(int) (*request, error)) ([]*request, error) {
 	reqs := make([]*request, n)
-	err := parallel(n, func(i int) error {
+	err := loadgen.Parallel(n, func(i int) error {
 		r, err := buildOne(i)
 		reqs[i] = r
 		return err
@@ -126,33 +127,11 @@ func prebuild(n int, buildOne func(int) (*request, error)) ([]*request, error) {
 	return reqs, err
 }
 
-// parallel runs f for 0..n-1 on every CPU and returns the first error.
-func parallel(n int, f func(int) error) error {
-	var next atomic.Int64
-	var mu sync.Mutex
-	var first error
-	var wg sync.WaitGroup
-	for range min(runtime.NumCPU(), n) {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				if err := f(i); err != nil {
-					mu.Lock()
-					first = errors.Join(first, err)
-					mu.Unlock()
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return first
-}
-
 // tally checks every answer (in parallel, off the clock) and counts outcomes.
 func tally(c *client, samples []sample, wall time.Duration) *result {
 	reasons := make([]string, len(samples))
 	certs := make([]*x509.Certificate, len(samples))
-	_ = parallel(len(samples), func(i int) error {
+	_ = loadgen.Parallel(len(samples), func(i int) error {
 		s := samples[i]
 		switch {
 		case s.err != nil:

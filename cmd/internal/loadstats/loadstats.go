@@ -1,5 +1,5 @@
 // Package loadstats summarises the latencies the load generators
-// (cmd/scepload, cmd/ocspload) measure, the same way for both, so their
+// (cmd/scepload, cmd/estload, cmd/ocspload) measure, the same way for both, so their
 // figures can be set side by side.
 package loadstats
 
