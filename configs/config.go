@@ -56,6 +56,8 @@ type Config struct {
 	CRL CRLConfig `yaml:"crl"`
 	// EST configures the EST front-end on its own TLS listener.
 	EST ESTConfig `yaml:"est"`
+	// AdminAPI configures the admin REST API on its own TLS listener.
+	AdminAPI AdminAPIConfig `yaml:"admin_api"`
 	// Profiles are the certificate profiles; at least one, names unique.
 	// Set in YAML only (no env override).
 	Profiles []Profile `yaml:"profiles"`
@@ -131,6 +133,10 @@ type Profile struct {
 	Validator ValidatorConfig `yaml:"validator"`
 	// EST holds the profile's EST settings.
 	EST ProfileEST `yaml:"est"`
+	// Approval is "none" (default) or "manual": manual holds every new
+	// enrollment (renewals excepted) until an operator approves it through
+	// the admin API; SCEP answers PENDING, EST 202 with Retry-After.
+	Approval string `yaml:"approval"`
 	// AllowDuplicates lets a subject hold several valid certificates of
 	// this profile at once. false refuses a new enrollment (not a renewal)
 	// while one is valid. Default true; must be false with key escrow.
@@ -156,6 +162,18 @@ type ValidatorConfig struct {
 	// Generate creates SecretsFile, mode 0600, holding one random secret,
 	// when it does not exist.
 	Generate bool `yaml:"generate"`
+	// OneTime also accepts one-time challenges made through the admin API
+	// (POST /api/v1/profiles/<name>/challenges), each usable once. With
+	// OneTime, static secrets are optional. Default false.
+	OneTime bool `yaml:"one_time"`
+	// OneTimeTTL is the default lifetime of a one-time challenge; 1m..168h,
+	// default 1h.
+	OneTimeTTL Duration `yaml:"one_time_ttl"`
+}
+
+// HasStaticSecrets reports whether any static secret source is configured.
+func (v ValidatorConfig) HasStaticSecrets() bool {
+	return len(v.Secrets) > 0 || v.SecretsEnv != "" || v.SecretsFile != ""
 }
 
 // Load reads the config at path ("" means the embedded default), applies
@@ -224,10 +242,11 @@ func defaults() *Config {
 			RequestTimeout:    Duration(45 * time.Second),
 			ShutdownTimeout:   Duration(30 * time.Second),
 		},
-		SCEP: SCEPConfig{DefaultProfile: "default"},
-		OCSP: defaultOCSP(),
-		CRL:  defaultCRL(),
-		EST:  defaultEST(),
+		SCEP:     SCEPConfig{DefaultProfile: "default"},
+		OCSP:     defaultOCSP(),
+		CRL:      defaultCRL(),
+		EST:      defaultEST(),
+		AdminAPI: defaultAdminAPI(),
 	}
 }
 
@@ -247,6 +266,12 @@ func (c *Config) derive() {
 	for i := range c.Profiles {
 		if c.Profiles[i].Validator.Type == "" {
 			c.Profiles[i].Validator.Type = "static"
+		}
+		if c.Profiles[i].Validator.OneTimeTTL == 0 {
+			c.Profiles[i].Validator.OneTimeTTL = Duration(time.Hour)
+		}
+		if c.Profiles[i].Approval == "" {
+			c.Profiles[i].Approval = "none"
 		}
 		if c.Profiles[i].AllowDuplicates == nil {
 			allow := true

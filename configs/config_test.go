@@ -53,6 +53,9 @@ func TestLoadBadFiles(t *testing.T) {
 		{"bad-unknown-key.yaml", `line 2: field listne not found`},
 		{"bad-unknown-profile-key.yaml", `line 3: field validaty not found`},
 		{"bad-two-docs.yaml", `more than one YAML document`},
+		{"bad-approval.yaml", `profiles[0].approval: `},
+		{"bad-one-time-ttl.yaml", `profiles[0].validator.one_time_ttl: 10s is outside 1m..168h`},
+		{"bad-admin-api-listen.yaml", `admin_api.listen: "localhost:api" is not host:port or off`},
 		{"bad-est-listen.yaml", `est.listen: "localhost:https" is not host:port or off`},
 		{"bad-est-cert-without-key.yaml", `est.cert_file: cert_file and key_file go together`},
 		{"bad-est-host.yaml", `est.hosts[0]: "bad host" is neither an IP address nor a DNS name`},
@@ -129,6 +132,13 @@ func TestLoadEnv(t *testing.T) {
 			check: func(t *testing.T, c *Config) { eq(t, "Listen", c.Listen, ":7000") }},
 		{name: "ok/empty-env-is-unset", file: "testdata/listen-9090.yaml", env: map[string]string{"CERTGATE_LISTEN": ""},
 			check: func(t *testing.T, c *Config) { eq(t, "Listen", c.Listen, ":9090") }},
+		{name: "ok/one-time-only", file: "testdata/one-time-only.yaml",
+			check: func(t *testing.T, c *Config) {
+				v := c.Profiles[0].Validator
+				if !v.OneTime || v.HasStaticSecrets() || v.OneTimeTTL.Std() != time.Hour || c.Profiles[0].Approval != "manual" {
+					t.Errorf("validator %+v approval %q; want one-time only, TTL 1h, manual approval", v, c.Profiles[0].Approval)
+				}
+			}},
 		{name: "ok/est-off", env: map[string]string{"CERTGATE_EST_LISTEN": "off"},
 			check: func(t *testing.T, c *Config) {
 				if c.EST.Enabled() {

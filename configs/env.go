@@ -57,6 +57,7 @@ var envOverrides = []envOverride{
 	{"CERTGATE_EST_CERT_FILE", "est.cert_file", str(func(c *Config) *string { return &c.EST.CertFile })},
 	{"CERTGATE_EST_KEY_FILE", "est.key_file", str(func(c *Config) *string { return &c.EST.KeyFile })},
 	{"CERTGATE_EST_DEFAULT_PROFILE", "est.default_profile", str(func(c *Config) *string { return &c.EST.DefaultProfile })},
+	{"CERTGATE_ADMIN_API_LISTEN", "admin_api.listen", str(func(c *Config) *string { return &c.AdminAPI.Listen })},
 	{"CERTGATE_CRL_DEBOUNCE", "crl.debounce", dur(func(c *Config) *Duration { return &c.CRL.Debounce })},
 }
 

@@ -124,7 +124,7 @@ func (e *ESTConfig) validate(p *problems, c *Config) {
 		p.add("est.cert_file", "cert_file and key_file go together")
 	}
 	for i, h := range e.Hosts {
-		if net.ParseIP(h) == nil && !validDNSName(h) {
+		if !validHost(h) {
 			p.add(fmt.Sprintf("est.hosts[%d]", i), "%q is neither an IP address nor a DNS name", h)
 		}
 	}
@@ -159,6 +159,9 @@ func (e *ESTConfig) validate(p *problems, c *Config) {
 		}
 	}
 }
+
+// validHost accepts an IP address or a DNS name.
+func validHost(h string) bool { return net.ParseIP(h) != nil || validDNSName(h) }
 
 // validDNSName accepts host names and one leading wildcard label.
 func validDNSName(h string) bool {

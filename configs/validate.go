@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/certgate/certgate/ca"
 )
@@ -109,6 +110,7 @@ func (c *Config) validate() []*FieldError {
 	c.CRL.validate(p)
 	c.validateProfiles(p)
 	c.EST.validate(p, c)
+	c.AdminAPI.validate(p)
 	return p.list
 }
 
@@ -240,6 +242,7 @@ func (c *Config) validateProfiles(p *problems) {
 			seen[pr.Name] = true
 		}
 		pr.Validator.validate(p, key+".validator")
+		checkOneOf(p, key+".approval", pr.Approval, "none", "manual")
 	}
 	if _, ok := c.ProfileByName(c.SCEP.DefaultProfile); !ok && len(c.Profiles) > 0 {
 		names := make([]string, len(c.Profiles))
@@ -257,8 +260,11 @@ func (v *ValidatorConfig) validate(p *problems, key string) {
 		p.add(key+".type", "unknown validator %q (want static)", v.Type)
 		return
 	}
-	if len(v.Secrets) == 0 && v.SecretsEnv == "" && v.SecretsFile == "" {
-		p.add(key, "static validator needs secrets, secrets_env or secrets_file")
+	if !v.HasStaticSecrets() && !v.OneTime {
+		p.add(key, "static validator needs secrets, secrets_env or secrets_file (or one_time: true)")
+	}
+	if v.OneTimeTTL != 0 && (v.OneTimeTTL < Duration(time.Minute) || v.OneTimeTTL > Duration(7*24*time.Hour)) {
+		p.add(key+".one_time_ttl", "%s is outside 1m..168h", v.OneTimeTTL)
 	}
 	for i, s := range v.Secrets {
 		if strings.TrimSpace(s) == "" {

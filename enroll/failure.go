@@ -27,6 +27,10 @@ const (
 	// Unavailable: certgate could not decide or record (store, MDM API
 	// down); the requester may retry later.
 	Unavailable
+	// Pending: the request is held for approval; the requester asks again
+	// later (SCEP PENDING and GetCertInitial, EST 202 with Retry-After).
+	// Failure.RequestID names it.
+	Pending
 )
 
 var reasonNames = map[Reason]string{
@@ -37,6 +41,7 @@ var reasonNames = map[Reason]string{
 	BadCertID:       "badCertId",
 	Unauthorized:    "unauthorized",
 	Unavailable:     "unavailable",
+	Pending:         "pending",
 }
 
 func (r Reason) String() string {
@@ -53,7 +58,9 @@ type Failure struct {
 	Detail string
 	// RetryAfter, when non-zero, tells the requester when to try again.
 	RetryAfter time.Duration
-	Err        error
+	// RequestID is the held request, for Pending.
+	RequestID string
+	Err       error
 }
 
 func (f *Failure) Error() string {

@@ -1,7 +1,9 @@
 package enroll
 
 import (
+	"crypto"
 	"crypto/x509"
+	"time"
 
 	"github.com/certgate/certgate/ca"
 	"github.com/certgate/certgate/store"
@@ -39,6 +41,18 @@ type Request struct {
 	// sealed into the record before the certificate is returned; otherwise
 	// it is ignored. Never logged.
 	GeneratedKey []byte
+	// Poll marks a requester asking after an earlier request held for
+	// approval (SCEP GetCertInitial): CSR is nil, TransactionID finds the
+	// request, and PollKey, when set, must be the key of its CSR.
+	Poll    bool
+	PollKey crypto.PublicKey
+	// Test marks an admin's test certificate: recorded as such, and not
+	// held for approval (the admin asked for it). Set it only together
+	// with AuthorizedBy.
+	Test bool
+	// MaxValidity, when positive, shortens the certificate's validity
+	// below the profile's.
+	MaxValidity time.Duration
 }
 
 // Result is a successful enrollment. The record is durable when Enroll
@@ -61,6 +75,9 @@ type Profile struct {
 	// Escrow, when set, seals server-generated keys into their records.
 	// Escrow needs UniqueSubject, so that a subject maps to one key.
 	Escrow Sealer
+	// Approval holds every new enrollment (not renewals) until an
+	// operator approves it; Options.Requests must be set.
+	Approval bool
 }
 
 // Sealer encrypts a private key for storage, bound to its serial.

@@ -29,6 +29,11 @@ type Options struct {
 	Profiles map[string]*Profile
 	// Store records every reservation and certificate. Required.
 	Store Recorder
+	// Requests holds requests awaiting approval; required when a profile
+	// has Approval.
+	Requests RequestBook
+	// PendingRetry is the Retry-After given with Pending; zero means 60s.
+	PendingRetry time.Duration
 	// Metrics; nil records nothing.
 	Metrics *Metrics
 	// Now; nil means time.Now.
@@ -40,6 +45,8 @@ type Options struct {
 type Service struct {
 	profiles map[string]*Profile
 	store    Recorder
+	requests RequestBook
+	retry    time.Duration
 	metrics  *Metrics
 	now      func() time.Time
 	// subjects serialises enrollments of one subject in profiles with
@@ -62,12 +69,19 @@ func NewService(opts Options) (*Service, error) {
 		if p.Escrow != nil && !p.UniqueSubject {
 			return nil, errors.New("enroll: profile " + name + " escrows keys but allows duplicate subjects")
 		}
+		if p.Approval && opts.Requests == nil {
+			return nil, errors.New("enroll: profile " + name + " needs approval but there is no request store")
+		}
 	}
 	now := opts.Now
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{profiles: opts.Profiles, store: opts.Store, metrics: opts.Metrics, now: now}, nil
+	retry := opts.PendingRetry
+	if retry <= 0 {
+		retry = defaultPendingRetry
+	}
+	return &Service{profiles: opts.Profiles, store: opts.Store, requests: opts.Requests, retry: retry, metrics: opts.Metrics, now: now}, nil
 }
 
 // HasProfile reports whether a profile with that name exists.
@@ -93,9 +107,13 @@ func (s *Service) Enroll(ctx context.Context, req *Request) (*Result, error) {
 	log := zerolog.Ctx(ctx)
 	ev := log.Info()
 	if err != nil {
-		ev = log.Warn()
-		if result == "error" {
+		switch result {
+		case "error":
 			ev = log.Error()
+		case "pending":
+			ev = log.Info()
+		default:
+			ev = log.Warn()
 		}
 		ev = ev.Err(err)
 	}
@@ -120,6 +138,8 @@ func outcome(req *Request, err error) string {
 		return "rejected"
 	case Unavailable:
 		return "error"
+	case Pending:
+		return "pending"
 	default:
 		return "invalid"
 	}
@@ -130,39 +150,65 @@ func (s *Service) enroll(ctx context.Context, req *Request) (*Result, error) {
 	if !ok {
 		return nil, fail(BadRequest, "unknown profile "+req.Profile, nil)
 	}
+	if p.Approval && req.RenewalOf == nil && !req.Test {
+		return s.enrollApproved(ctx, req, p)
+	}
+	if req.Poll {
+		return nil, fail(BadRequest, "no request is held for approval in profile "+req.Profile, nil)
+	}
 	if req.CSR == nil {
 		return nil, fail(BadRequest, "no certificate request", nil)
 	}
+	a, err := s.authorise(ctx, req, p)
+	if err != nil {
+		return nil, err
+	}
+	return s.issue(ctx, req, p, a)
+}
 
-	var deviceID, renewalOf string
+// authorisation is what authorise learned about the requester.
+type authorisation struct {
+	deviceID, renewalOf string
+}
+
+// authorise decides whether req may be issued: a renewal by a certificate
+// we issued, an edge that authenticated the requester, or the profile's
+// validator.
+func (s *Service) authorise(ctx context.Context, req *Request, p *Profile) (authorisation, error) {
 	if req.RenewalOf != nil {
 		rec, err := s.authoriseRenewal(ctx, req.RenewalOf)
 		if err != nil {
-			return nil, err
+			return authorisation{}, err
 		}
-		renewalOf, deviceID = rec.SerialHex, rec.DeviceID
-	} else if req.AuthorizedBy != "" {
-		zerolog.Ctx(ctx).Debug().Str("authorized_by", req.AuthorizedBy).Msg("enrollment authorised by the edge")
-	} else {
-		dec, err := p.Validator.Validate(ctx, &validate.Request{
-			Profile:       req.Profile,
-			Protocol:      req.Protocol,
-			Challenge:     req.Challenge,
-			TransactionID: req.TransactionID,
-			CSR:           req.CSR,
-			RawCSR:        req.RawCSR,
-			RemoteAddr:    req.RemoteAddr,
-		})
-		if err != nil {
-			var rej *validate.Rejection
-			if errors.As(err, &rej) {
-				return nil, fail(Unauthorized, rej.Reason, nil)
-			}
-			return nil, fail(Unavailable, "challenge could not be validated", err)
-		}
-		deviceID = dec.DeviceID
+		return authorisation{renewalOf: rec.SerialHex, deviceID: rec.DeviceID}, nil
 	}
+	if req.AuthorizedBy != "" {
+		zerolog.Ctx(ctx).Debug().Str("authorized_by", req.AuthorizedBy).Msg("enrollment authorised by the edge")
+		return authorisation{}, nil
+	}
+	dec, err := p.Validator.Validate(ctx, &validate.Request{
+		Profile:       req.Profile,
+		Protocol:      req.Protocol,
+		Challenge:     req.Challenge,
+		TransactionID: req.TransactionID,
+		CSR:           req.CSR,
+		RawCSR:        req.RawCSR,
+		RemoteAddr:    req.RemoteAddr,
+	})
+	if err != nil {
+		var rej *validate.Rejection
+		if errors.As(err, &rej) {
+			return authorisation{}, fail(Unauthorized, rej.Reason, nil)
+		}
+		return authorisation{}, fail(Unavailable, "challenge could not be validated", err)
+	}
+	return authorisation{deviceID: dec.DeviceID}, nil
+}
 
+// issue reserves, signs and records the certificate for an authorised
+// request.
+func (s *Service) issue(ctx context.Context, req *Request, p *Profile, a authorisation) (*Result, error) {
+	deviceID, renewalOf := a.deviceID, a.renewalOf
 	draft, rec, err := s.reserve(ctx, req, p)
 	if err != nil {
 		return nil, err
@@ -202,6 +248,11 @@ func (s *Service) reserve(ctx context.Context, req *Request, p *Profile) (*ca.Dr
 		if err != nil {
 			return nil, nil, policyFailure(err)
 		}
+		if req.MaxValidity > 0 {
+			if end := draft.Template.NotBefore.Add(req.MaxValidity); end.Before(draft.Template.NotAfter) {
+				draft.Template.NotAfter = end
+			}
+		}
 		rec := &store.CertRecord{
 			Serial:        draft.Serial,
 			SerialHex:     store.SerialHex(draft.Serial),
@@ -214,6 +265,7 @@ func (s *Service) reserve(ctx context.Context, req *Request, p *Profile) (*ca.Dr
 			Protocol:      req.Protocol,
 			TransactionID: req.TransactionID,
 			RequesterAddr: req.RemoteAddr,
+			Test:          req.Test,
 			Status:        store.StatusReserved,
 			CreatedAt:     s.now(),
 		}

@@ -47,6 +47,13 @@ func statusOf(err error) (status int, msg string, retry time.Duration) {
 		// Wrong challenge, a renewal by a certificate we did not issue or
 		// that expired: the credential is refused.
 		return http.StatusForbidden, f.Detail, 0
+	case enroll.Pending:
+		// RFC 7030 §4.2.3: held for manual approval; ask again later.
+		retry := f.RetryAfter
+		if retry <= 0 {
+			retry = unavailableRetry
+		}
+		return http.StatusAccepted, f.Detail, retry
 	case enroll.Unavailable:
 		retry := f.RetryAfter
 		if retry <= 0 {

@@ -197,15 +197,18 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, msg, retry := statusOf(err)
 	log := zerolog.Ctx(r.Context())
 	ev := log.Warn()
-	if status >= 500 {
+	switch {
+	case status >= 500:
 		ev = log.Error()
+	case status == http.StatusAccepted:
+		ev = log.Info()
 	}
-	ev.Err(err).Int("status", status).Str("path", r.URL.Path).Msg("est: request refused")
+	ev.Err(err).Int("status", status).Str("path", r.URL.Path).Msg("est: request not answered with a certificate")
 	h := w.Header()
-	switch status {
-	case http.StatusUnauthorized:
+	if status == http.StatusUnauthorized {
 		h.Set("WWW-Authenticate", realm)
-	case http.StatusServiceUnavailable:
+	}
+	if retry > 0 {
 		h.Set("Retry-After", strconv.Itoa(int(retry/time.Second)))
 	}
 	h.Set("Content-Type", "text/plain; charset=utf-8")

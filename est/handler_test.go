@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/smallstep/pkcs7"
 
@@ -346,6 +347,17 @@ func TestGetOperations(t *testing.T) {
 			t.Fatalf("status %d, want 204", resp.StatusCode)
 		}
 	})
+}
+
+func TestPending(t *testing.T) {
+	f := newFixture(t, 0)
+	f.enroller.fail = &enroll.Failure{Reason: enroll.Pending, Detail: "request r1 is held for approval", RetryAfter: 90 * time.Second, RequestID: "r1"}
+	resp := f.do(t, call{method: "POST", path: PathPrefix + "simpleenroll", ctype: "application/pkcs10", body: b64(newCSR(t, newKey(t), csrOpts{cn: "x"})), pass: testSecret})
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusAccepted || resp.Header.Get("Retry-After") != "90" || !strings.Contains(string(body), "r1") {
+		t.Fatalf("status %d Retry-After %q body %q, want 202 with 90 naming the request", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+	}
 }
 
 func TestUnavailable(t *testing.T) {

@@ -9,8 +9,9 @@ import (
 	"testing"
 )
 
-// reasonKeyCompromise is RFC 5280's CRLReason keyCompromise.
-const reasonKeyCompromise = 1
+// reasonKeyCompromise is RFC 5280's CRLReason keyCompromise, by the name
+// `certs list --json` gives it.
+const reasonKeyCompromise = "keyCompromise"
 
 // TestCLI drives `certgate revoke` and `certgate certs` against a running
 // server (through its admin socket) and then against the stopped server's
@@ -34,7 +35,7 @@ func TestCLI(t *testing.T) {
 		recs := certsList(t, dd)
 		ra, rb := recordBySerial(recs, a), recordBySerial(recs, b)
 		if ra == nil || ra.Status != "revoked" || ra.RevocationReason != reasonKeyCompromise || ra.RevokedAt.IsZero() {
-			t.Fatalf("revoked record: %+v, want status revoked, reason %d, revoked_at set", ra, reasonKeyCompromise)
+			t.Fatalf("revoked record: %+v, want status revoked, reason %s, revoked_at set", ra, reasonKeyCompromise)
 		}
 		if rb == nil || rb.Status != "valid" {
 			t.Errorf("other record: %+v, want valid", rb)
@@ -47,7 +48,7 @@ func TestCLI(t *testing.T) {
 			mustCLI(t, "revoke", a, "--reason", reason, "--data-dir", dd)
 			ra := recordBySerial(certsList(t, dd), a)
 			if ra == nil || ra.Status != "revoked" || ra.RevocationReason != reasonKeyCompromise || ra.RevokedAt.String() != revokedAt {
-				t.Errorf("after revoking again (%s): %+v, want the first revocation kept (%s, reason %d)", reason, ra, revokedAt, reasonKeyCompromise)
+				t.Errorf("after revoking again (%s): %+v, want the first revocation kept (%s, reason %s)", reason, ra, revokedAt, reasonKeyCompromise)
 			}
 		}
 	})

@@ -169,8 +169,10 @@ func startServerArgs(t *testing.T, dataDir string, args []string, extraEnv ...st
 	cmd := exec.Command(certgateBin, append([]string{"serve"}, args...)...)
 	cmd.Env = append(cleanEnv(),
 		"CERTGATE_LISTEN=127.0.0.1:0",
-		// EST's default :8443 would collide between parallel tests.
+		// EST's :8443 and the admin API's :8444 would collide between
+		// parallel tests.
 		"CERTGATE_EST_LISTEN=127.0.0.1:0",
+		"CERTGATE_ADMIN_API_LISTEN=127.0.0.1:0",
 		"CERTGATE_DATA_DIR="+dataDir,
 		"CERTGATE_LOG_FORMAT=json",
 	)
@@ -343,7 +345,7 @@ func runCLIEnv(t *testing.T, extraEnv []string, args ...string) cliResult {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, certgateBin, args...)
-	cmd.Env = append(cleanEnv(), "CERTGATE_EST_LISTEN=127.0.0.1:0")
+	cmd.Env = append(cleanEnv(), "CERTGATE_EST_LISTEN=127.0.0.1:0", "CERTGATE_ADMIN_API_LISTEN=127.0.0.1:0")
 	cmd.Env = append(cmd.Env, extraEnv...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -384,9 +386,8 @@ type certRecord struct {
 	NotAfter         time.Time `json:"not_after"`
 	IssuedAt         time.Time `json:"issued_at"`
 	RevokedAt        time.Time `json:"revoked_at"`
-	RevocationReason int       `json:"revocation_reason"`
+	RevocationReason string    `json:"revocation_reason"`
 	RenewalOf        string    `json:"renewal_of"`
-	DER              []byte    `json:"der"`
 }
 
 // certsList runs `certgate certs list --json` on dataDir with extra filter

@@ -2,6 +2,7 @@ package scep
 
 import (
 	"bytes"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"io"
@@ -226,9 +227,9 @@ func TestUnsupportedMessageTypes(t *testing.T) {
 	withCipher(t, pkcs7.EncryptionAlgorithmAES256CBC)
 	enr := &fakeEnroller{ca: ca}
 	h := newTestServer(t, enr, ca).Handler()
-	// A CertPoll (GetCertInitial) has no pending request to find yet; a
-	// made-up type must not reach smallstep/scep's panicking String().
-	for _, typ := range []smallscep.MessageType{smallscep.CertPoll, smallscep.GetCRL, "99"} {
+	// GetCRL is not served over SCEP; a made-up type must not reach
+	// smallstep/scep's panicking String().
+	for _, typ := range []smallscep.MessageType{smallscep.GetCRL, "99"} {
 		msg := cl.request(t, ca, typ, "x", "")
 		rec := do(t, h, http.MethodPost, "/scep?operation=PKIOperation", "", msg)
 		rep := cl.parseReply(t, ca, rec.Body.Bytes())
@@ -237,8 +238,50 @@ func TestUnsupportedMessageTypes(t *testing.T) {
 		}
 	}
 	if len(enr.seen) != 0 {
-		t.Fatal("enroller called for CertPoll")
+		t.Fatal("enroller called for an unsupported message type")
 	}
+}
+
+// A PKCSReq held for approval is answered PENDING; the GetCertInitial
+// poll that follows reaches the enroller as a poll for that transaction,
+// signed by the requester's key, and its SUCCESS carries the certificate.
+func TestPendingThenPoll(t *testing.T) {
+	ca := newTestCA(t)
+	cl := newClient(t)
+	withCipher(t, pkcs7.EncryptionAlgorithmAES256CBC)
+	enr := &fakeEnroller{ca: ca, hold: true}
+	h := newTestServer(t, enr, ca).Handler()
+
+	msg := cl.request(t, ca, smallscep.PKCSReq, "held-device", "secret")
+	rep := cl.parseReply(t, ca, do(t, h, http.MethodPost, "/scep?operation=PKIOperation", "", msg).Body.Bytes())
+	if rep.PKIStatus != smallscep.PENDING {
+		t.Fatalf("PKCSReq: status %s, want PENDING", rep.PKIStatus)
+	}
+	txID := enr.last().TransactionID
+
+	t.Run("fail/poll with nothing held", func(t *testing.T) {
+		other := &fakeEnroller{ca: ca}
+		h2 := newTestServer(t, other, ca).Handler()
+		poll := cl.request(t, ca, smallscep.CertPoll, "held-device", "")
+		rep := cl.parseReply(t, ca, do(t, h2, http.MethodPost, "/scep?operation=PKIOperation", "", poll).Body.Bytes())
+		if rep.PKIStatus != smallscep.FAILURE || rep.FailInfo != smallscep.BadCertID {
+			t.Fatalf("status %s failInfo %s, want FAILURE badCertId", rep.PKIStatus, string(rep.FailInfo))
+		}
+	})
+	t.Run("ok/poll after approval", func(t *testing.T) {
+		poll := cl.request(t, ca, smallscep.CertPoll, "held-device", "") // same key, so the same transaction ID
+		rep := cl.parseReply(t, ca, do(t, h, http.MethodPost, "/scep?operation=PKIOperation", "", poll).Body.Bytes())
+		if rep.PKIStatus != smallscep.SUCCESS || rep.CertRepMessage.Certificate == nil {
+			t.Fatalf("status %s, want SUCCESS with a certificate", rep.PKIStatus)
+		}
+		last := enr.last()
+		if !last.Poll || last.TransactionID != txID || last.CSR != nil {
+			t.Fatalf("enroller saw Poll=%v tx=%q CSR=%v; want a poll for %q without a CSR", last.Poll, last.TransactionID, last.CSR != nil, txID)
+		}
+		if k, ok := last.PollKey.(*rsa.PublicKey); !ok || !k.Equal(cl.key.Public()) {
+			t.Fatal("PollKey is not the requester's key")
+		}
+	})
 }
 
 func FuzzPKIOperation(f *testing.F) {

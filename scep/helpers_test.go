@@ -23,6 +23,9 @@ import (
 type fakeEnroller struct {
 	ca   *testCA
 	fail *enroll.Failure
+	// hold makes PKCSReqs pending; a later poll gets the held CSR signed.
+	hold bool
+	held *x509.CertificateRequest
 
 	mu   sync.Mutex
 	seen []*enroll.Request
@@ -36,6 +39,21 @@ func (f *fakeEnroller) Enroll(_ context.Context, r *enroll.Request) (*enroll.Res
 	f.mu.Unlock()
 	if f.fail != nil {
 		return nil, f.fail
+	}
+	if r.Poll {
+		f.mu.Lock()
+		held := f.held
+		f.mu.Unlock()
+		if held == nil {
+			return nil, &enroll.Failure{Reason: enroll.BadCertID, Detail: "nothing held"}
+		}
+		return &enroll.Result{Cert: f.ca.sign(f.ca.t, held.Subject.CommonName, held.PublicKey, time.Hour)}, nil
+	}
+	if f.hold {
+		f.mu.Lock()
+		f.held = r.CSR
+		f.mu.Unlock()
+		return nil, &enroll.Failure{Reason: enroll.Pending, Detail: "held", RequestID: "r1"}
 	}
 	cert := f.ca.sign(f.ca.t, r.CSR.Subject.CommonName, r.CSR.PublicKey, time.Hour)
 	return &enroll.Result{Cert: cert}, nil

@@ -113,15 +113,25 @@ type csrRequest struct {
 	cipher    cipherAlg
 }
 
-// decrypt opens the pkcsPKIEnvelope with the RA key and parses the CSR.
-func (m *message) decrypt(raCert *x509.Certificate, raKey crypto.Decrypter) (*csrRequest, error) {
+// open decrypts the pkcsPKIEnvelope with the RA key and returns its
+// content and the cipher it used.
+func (m *message) open(raCert *x509.Certificate, raKey crypto.Decrypter) ([]byte, cipherAlg, error) {
 	cipher, ok := envelopeCipher(m.p7.Content)
 	if !ok {
-		return nil, &enroll.Failure{Reason: enroll.BadAlg, Detail: "pkcsPKIEnvelope uses an unsupported content cipher (want AES-CBC or DES-EDE3-CBC)"}
+		return nil, cipherAlg{}, &enroll.Failure{Reason: enroll.BadAlg, Detail: "pkcsPKIEnvelope uses an unsupported content cipher (want AES-CBC or DES-EDE3-CBC)"}
 	}
 	raw, err := openEnvelope(m.p7.Content, cipher, raCert, raKey)
 	if err != nil {
-		return nil, &enroll.Failure{Reason: enroll.BadMessageCheck, Detail: "pkcsPKIEnvelope cannot be decrypted with the CA key", Err: err}
+		return nil, cipherAlg{}, &enroll.Failure{Reason: enroll.BadMessageCheck, Detail: "pkcsPKIEnvelope cannot be decrypted with the CA key", Err: err}
+	}
+	return raw, cipher, nil
+}
+
+// decrypt opens the pkcsPKIEnvelope with the RA key and parses the CSR.
+func (m *message) decrypt(raCert *x509.Certificate, raKey crypto.Decrypter) (*csrRequest, error) {
+	raw, cipher, err := m.open(raCert, raKey)
+	if err != nil {
+		return nil, err
 	}
 	csr, err := x509.ParseCertificateRequest(raw)
 	if err != nil {

@@ -135,10 +135,11 @@ func (s *Server) PKIOperation(ctx context.Context, der []byte, profile, remoteAd
 func (s *Server) handle(ctx context.Context, m *message, profile, remoteAddr string) reply {
 	log := zerolog.Ctx(ctx)
 	switch m.messageType {
-	case smallscep.PKCSReq, smallscep.RenewalReq, smallscep.UpdateReq:
+	case smallscep.PKCSReq, smallscep.RenewalReq, smallscep.UpdateReq, smallscep.CertPoll:
 	default:
-		// CertPoll, GetCert and GetCRL need pending requests and lookups
-		// that arrive with later features; anything else is not a request.
+		// GetCert and GetCRL look up certificates and CRLs by issuer and
+		// serial, which clients fetch over HTTP (/crl, /ca) instead;
+		// anything else is not a request.
 		log.Warn().Msg("scep: unsupported message type")
 		return failure(smallscep.BadRequest)
 	}
@@ -151,32 +152,53 @@ func (s *Server) handle(ctx context.Context, m *message, profile, remoteAddr str
 		log.Warn().Msg("scep: signer key is not RSA, cannot encrypt the reply")
 		return failure(smallscep.BadAlg)
 	}
-	cr, err := m.decrypt(s.raCert, s.raDecrypter)
+	req, cipher, err := s.enrollRequest(ctx, m, profile, remoteAddr)
 	if err != nil {
-		f := enroll.AsFailure(err)
 		log.Warn().Err(err).Msg("scep: message rejected")
-		return failure(failInfo(f.Reason))
-	}
-	if cr.cipher.name == cipherDES.name {
-		log.Warn().Msg("scep: request encrypted with single DES; answering with DES-EDE3")
-	}
-	req := &enroll.Request{
-		Protocol:      "scep",
-		Profile:       profile,
-		CSR:           cr.csr,
-		RawCSR:        cr.raw,
-		Challenge:     cr.challenge,
-		TransactionID: string(m.transactionID),
-		RemoteAddr:    remoteAddr,
-	}
-	if m.messageType != smallscep.PKCSReq {
-		req.RenewalOf = m.signer
+		return failure(failInfo(enroll.AsFailure(err).Reason))
 	}
 	res, err := s.enroller.Enroll(ctx, req)
 	if err != nil {
-		return failure(failInfo(enroll.AsFailure(err).Reason))
+		f := enroll.AsFailure(err)
+		if f.Reason == enroll.Pending {
+			return reply{status: smallscep.PENDING}
+		}
+		return failure(failInfo(f.Reason))
 	}
-	return reply{status: smallscep.SUCCESS, cert: res.Cert, cipher: replyCipher(cr.cipher)}
+	return reply{status: smallscep.SUCCESS, cert: res.Cert, cipher: replyCipher(cipher)}
+}
+
+// enrollRequest decrypts m and turns it into an enrollment request: a CSR
+// for PKCSReq and renewals, a poll by transaction ID for CertPoll
+// (GetCertInitial, whose IssuerAndSubject we need not read: the
+// transaction ID finds the held request, and the signer must hold its key).
+func (s *Server) enrollRequest(ctx context.Context, m *message, profile, remoteAddr string) (*enroll.Request, cipherAlg, error) {
+	req := &enroll.Request{
+		Protocol:      "scep",
+		Profile:       profile,
+		TransactionID: string(m.transactionID),
+		RemoteAddr:    remoteAddr,
+	}
+	if m.messageType == smallscep.CertPoll {
+		_, cipher, err := m.open(s.raCert, s.raDecrypter)
+		if err != nil {
+			return nil, cipherAlg{}, err
+		}
+		req.Poll, req.PollKey = true, m.signer.PublicKey
+		return req, cipher, nil
+	}
+	cr, err := m.decrypt(s.raCert, s.raDecrypter)
+	if err != nil {
+		return nil, cipherAlg{}, err
+	}
+	if cr.cipher.name == cipherDES.name {
+		zerolog.Ctx(ctx).Warn().Msg("scep: request encrypted with single DES; answering with DES-EDE3")
+	}
+	req.CSR, req.RawCSR, req.Challenge = cr.csr, cr.raw, cr.challenge
+	if m.messageType != smallscep.PKCSReq {
+		req.RenewalOf = m.signer
+	}
+	return req, cr.cipher, nil
 }
 
 func failure(fi smallscep.FailInfo) reply {

@@ -91,6 +91,9 @@ type CertRecord struct {
 	RenewalOf string `json:"renewal_of,omitempty"`
 	// DER is the signed certificate; empty while reserved.
 	DER []byte `json:"der,omitempty"`
+	// Test marks a certificate issued by the admin API's test-certificate
+	// route, not for a device.
+	Test bool `json:"test,omitempty"`
 	// EscrowedKey is the certificate's server-generated private key,
 	// sealed by ca/escrow, when its profile escrows keys. Never plaintext.
 	EscrowedKey []byte `json:"escrowed_key,omitempty"`

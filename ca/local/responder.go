@@ -36,7 +36,10 @@ const responderCNSuffix = " OCSP Responder"
 // be looked at anyway), it never appears in a CRL, and recording one per
 // rotation and restart would only add noise to certificate searches.
 func (c *CA) IssueOCSPResponder(key crypto.Signer, validity time.Duration) (*x509.Certificate, error) {
-	return c.issueInternal("ocsp responder", key, validity, &x509.Certificate{
+	if key == nil {
+		return nil, fmt.Errorf("ca: local: ocsp responder: nil key")
+	}
+	return c.issueInternal("ocsp responder", key.Public(), validity, &x509.Certificate{
 		Subject:     pkix.Name{CommonName: responderCN(c.name)},
 		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning},
@@ -49,8 +52,8 @@ func (c *CA) IssueOCSPResponder(key crypto.Signer, validity time.Duration) (*x50
 // enrollment): tpl gives subject, usages and extensions; serial, SKI,
 // validity (backdated, clamped to the CA's) and signature algorithm are
 // filled in here. what names the certificate in errors.
-func (c *CA) issueInternal(what string, key crypto.Signer, validity time.Duration, tpl *x509.Certificate) (*x509.Certificate, error) {
-	if key == nil {
+func (c *CA) issueInternal(what string, pub crypto.PublicKey, validity time.Duration, tpl *x509.Certificate) (*x509.Certificate, error) {
+	if pub == nil {
 		return nil, fmt.Errorf("ca: local: %s: nil key", what)
 	}
 	if validity <= 0 {
@@ -60,7 +63,7 @@ func (c *CA) issueInternal(what string, key crypto.Signer, validity time.Duratio
 	if !now.Before(c.cert.NotAfter) {
 		return nil, fmt.Errorf("ca: local: issuing CA %q expired on %s", c.cert.Subject, c.cert.NotAfter.UTC().Format(time.RFC3339))
 	}
-	spki, err := x509.MarshalPKIXPublicKey(key.Public())
+	spki, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
 		return nil, fmt.Errorf("ca: local: %s: %w", what, err)
 	}
@@ -81,7 +84,7 @@ func (c *CA) issueInternal(what string, key crypto.Signer, validity time.Duratio
 	if tpl.NotBefore.Before(c.cert.NotBefore) {
 		tpl.NotBefore = c.cert.NotBefore
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, c.cert, key.Public(), c.key)
+	der, err := x509.CreateCertificate(rand.Reader, tpl, c.cert, pub, c.key)
 	if err != nil {
 		return nil, fmt.Errorf("ca: local: %s: %w", what, err)
 	}

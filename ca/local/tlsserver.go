@@ -45,7 +45,10 @@ func (c *CA) IssueTLSServer(key crypto.Signer, hosts []string, validity time.Dur
 			tpl.DNSNames = append(tpl.DNSNames, h)
 		}
 	}
-	return c.issueInternal("tls server", key, validity, tpl)
+	if key == nil {
+		return nil, errors.New("ca: local: tls server: nil key")
+	}
+	return c.issueInternal("tls server", key.Public(), validity, tpl)
 }
 
 // TLS server files in the directory ServerTLS manages.

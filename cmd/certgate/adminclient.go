@@ -1,49 +1,56 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
-	"net/url"
+	"net/http/httptest"
 	"os"
-	"strconv"
 	"syscall"
 	"time"
 
+	"github.com/rs/zerolog"
+
+	"github.com/certgate/certgate/ca/escrow"
+	"github.com/certgate/certgate/ca/local"
 	"github.com/certgate/certgate/ca/ocsp"
+	"github.com/certgate/certgate/cmd/certgate/adminapi"
 	"github.com/certgate/certgate/configs"
 	"github.com/certgate/certgate/store"
 	"github.com/certgate/certgate/store/bolt"
 )
 
-// certAdmin is what the certs and revoke commands need, whether they reach
-// a running server over its admin socket or open the database directly.
-type certAdmin interface {
-	Search(ctx context.Context, v url.Values) ([]*store.CertRecord, error)
-	Cert(ctx context.Context, serial *big.Int) (*store.CertRecord, error)
-	Revoke(ctx context.Context, serial *big.Int, reason int) (*store.CertRecord, error)
-	Close() error
+// apiClient is how the CLI speaks the admin API: to the running server
+// over its admin socket, or, when none runs, to the same handler run
+// in-process over the database. Either way the CLI takes the API's path.
+type apiClient struct {
+	hc      *http.Client
+	close   func() error
+	offline bool
 }
 
-// openAdmin prefers the running server's socket and falls back to the
+// openAPI prefers the running server's socket and falls back to the
 // database file when no server listens.
-func openAdmin(cfg *configs.Config) (certAdmin, error) {
+func openAPI(cfg *configs.Config) (*apiClient, error) {
 	sock := cfg.ResolvePath(cfg.AdminSocket)
-	c := &socketAdmin{client: &http.Client{
-		Timeout: 5 * time.Minute,
-		Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", sock)
-		}},
-	}}
 	conn, err := net.DialTimeout("unix", sock, 2*time.Second)
 	if err == nil {
 		conn.Close()
-		return c, nil
+		return &apiClient{
+			hc: &http.Client{Timeout: 10 * time.Minute, Transport: &http.Transport{
+				DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+					var d net.Dialer
+					return d.DialContext(ctx, "unix", sock)
+				},
+			}},
+			close: func() error { return nil },
+		}, nil
 	}
 	if !errors.Is(err, os.ErrNotExist) && !errors.Is(err, syscall.ECONNREFUSED) {
 		return nil, fmt.Errorf("admin socket %s: %w", sock, err)
@@ -52,136 +59,126 @@ func openAdmin(cfg *configs.Config) (certAdmin, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &directAdmin{st: st}, nil
+	var c *local.CA
+	if local.Exists(caDir(cfg)) {
+		if c, err = local.Load(caDir(cfg), local.Options{Name: cfg.CA.Name, PublicURL: cfg.PublicURL}); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	var sealer *escrow.Sealer
+	if _, err := os.Stat(escrowKeyPath(cfg)); err == nil {
+		if sealer, err = escrow.Load(escrowKeyPath(cfg)); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	srv, err := adminapi.New(apiOptions(cfg, st, offlineRevoker{st}, adminapi.SocketAuth{}, nil, c, sealer))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	h := withRequestContext(zerolog.Nop(), 10*time.Minute, srv.Handler())
+	return &apiClient{hc: &http.Client{Transport: handlerTransport{h}}, close: st.Close, offline: true}, nil
 }
 
-type socketAdmin struct{ client *http.Client }
+// Close releases the database when the client opened it.
+func (c *apiClient) Close() error { return c.close() }
 
-func (s *socketAdmin) do(ctx context.Context, method, path string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, "http://certgate"+path, nil)
-	if err != nil {
-		return err
+// handlerTransport answers requests by calling a handler in-process.
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, r)
+	return rec.Result(), nil
+}
+
+// apiStatusError is an API error answer.
+type apiStatusError struct {
+	status int
+	msg    string
+}
+
+func (e *apiStatusError) Error() string { return e.msg }
+
+// Is lets callers test API errors against the store's sentinels.
+func (e *apiStatusError) Is(target error) bool {
+	switch target {
+	case store.ErrNotFound:
+		return e.status == http.StatusNotFound
+	case store.ErrConflict:
+		return e.status == http.StatusConflict
 	}
-	resp, err := s.client.Do(req)
+	return false
+}
+
+// do sends a JSON request (body may be nil) and decodes a JSON answer into
+// out (may be nil). accept, when set, asks for another representation,
+// whose raw body is returned.
+func (c *apiClient) do(ctx context.Context, method, path string, body, out any, accept string) ([]byte, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://certgate"+path, rd)
 	if err != nil {
-		return fmt.Errorf("admin socket: %w", err)
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("admin API: %w", err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		var je jsonError
-		_ = json.NewDecoder(resp.Body).Decode(&je)
-		switch resp.StatusCode {
-		case http.StatusNotFound:
-			return fmt.Errorf("%s: %w", je.Error, store.ErrNotFound)
-		case http.StatusConflict:
-			return fmt.Errorf("%s: %w", je.Error, store.ErrConflict)
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("admin API: %w", err)
+	}
+	if resp.StatusCode >= 300 {
+		var e struct {
+			Error string `json:"error"`
 		}
-		return fmt.Errorf("server: %s (HTTP %d)", je.Error, resp.StatusCode)
+		if json.Unmarshal(raw, &e) != nil || e.Error == "" {
+			e.Error = fmt.Sprintf("HTTP %d", resp.StatusCode)
+		}
+		if resp.StatusCode == http.StatusNotImplemented && c.offline {
+			e.Error += " (" + errNoServer.Error() + ")"
+		}
+		return nil, &apiStatusError{status: resp.StatusCode, msg: e.Error}
 	}
-	return json.NewDecoder(resp.Body).Decode(out)
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			return nil, fmt.Errorf("admin API: decode answer: %w", err)
+		}
+	}
+	return raw, nil
 }
 
-func (s *socketAdmin) Search(ctx context.Context, v url.Values) ([]*store.CertRecord, error) {
-	var recs []*store.CertRecord
-	if err := s.do(ctx, http.MethodGet, "/v0/certs?"+v.Encode(), &recs); err != nil {
-		return nil, err
-	}
-	for _, r := range recs {
-		fillSerial(r)
-	}
-	return recs, nil
-}
+// offlineRevoker revokes in the database and drops what a server would
+// otherwise serve stale at its next start: the pre-signed OCSP responses
+// and the cached CRL (the CRL scheduler rebuilds a missing CRL at start).
+type offlineRevoker struct{ st *bolt.Store }
 
-func (s *socketAdmin) Cert(ctx context.Context, serial *big.Int) (*store.CertRecord, error) {
-	var rec store.CertRecord
-	if err := s.do(ctx, http.MethodGet, "/v0/certs/"+store.SerialHex(serial), &rec); err != nil {
-		return nil, err
-	}
-	fillSerial(&rec)
-	return &rec, nil
-}
-
-func (s *socketAdmin) Revoke(ctx context.Context, serial *big.Int, reason int) (*store.CertRecord, error) {
-	var rec store.CertRecord
-	path := "/v0/certs/" + store.SerialHex(serial) + "/revoke?reason=" + strconv.Itoa(reason)
-	if err := s.do(ctx, http.MethodPost, path, &rec); err != nil {
-		return nil, err
-	}
-	fillSerial(&rec)
-	return &rec, nil
-}
-
-func (s *socketAdmin) Close() error { return nil }
-
-func fillSerial(r *store.CertRecord) {
-	if n, err := store.ParseSerial(r.SerialHex); err == nil {
-		r.Serial = n
-	}
-}
-
-// directAdmin works on the database when no server runs.
-type directAdmin struct{ st *bolt.Store }
-
-func (d *directAdmin) Search(ctx context.Context, v url.Values) ([]*store.CertRecord, error) {
-	q, err := queryFromValues(v, time.Now())
+func (o offlineRevoker) Revoke(ctx context.Context, serial *big.Int, reason int, at time.Time) (*store.CertRecord, error) {
+	rec, err := o.st.Revoke(ctx, serial, reason, at)
 	if err != nil {
 		return nil, err
 	}
-	return d.st.Search(ctx, q)
-}
-
-func (d *directAdmin) Cert(ctx context.Context, serial *big.Int) (*store.CertRecord, error) {
-	return d.st.Cert(ctx, serial)
-}
-
-// Revoke records the revocation and drops what a server would otherwise
-// serve stale at its next start: the pre-signed OCSP responses and the
-// cached CRL (the CRL scheduler rebuilds a missing CRL at start).
-func (d *directAdmin) Revoke(ctx context.Context, serial *big.Int, reason int) (*store.CertRecord, error) {
-	rec, err := d.st.Revoke(ctx, serial, reason, time.Now())
-	if err != nil {
-		return nil, err
-	}
-	if err := ocsp.DropStored(ctx, d.st, rec.Issuer, serial); err != nil {
+	if err := ocsp.DropStored(ctx, o.st, rec.Issuer, serial); err != nil {
 		return nil, fmt.Errorf("revoked, but: %w", err)
 	}
-	if err := d.st.DeleteBlob(ctx, store.BlobCRL, rec.Issuer); err != nil {
+	if err := o.st.DeleteBlob(ctx, store.BlobCRL, rec.Issuer); err != nil {
 		return nil, fmt.Errorf("revoked, but the cached CRL could not be dropped: %w", err)
 	}
 	return rec, nil
-}
-
-func (d *directAdmin) Close() error { return d.st.Close() }
-
-// queryFromValues turns list filters (as the CLI flags and the admin socket
-// carry them) into a store.Query.
-func queryFromValues(v url.Values, now time.Time) (store.Query, error) {
-	var q store.Query
-	if s := v.Get("status"); s != "" {
-		st, err := store.ParseStatus(s)
-		if err != nil {
-			return q, err
-		}
-		q.Status = st
-	}
-	q.Profile = v.Get("profile")
-	q.Subject = v.Get("subject")
-	q.DeviceID = v.Get("device")
-	if s := v.Get("expiring_within"); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil || d <= 0 {
-			return q, fmt.Errorf("expiring-within: %q is not a positive duration (e.g. 720h)", s)
-		}
-		q.ExpiresAfter = now
-		q.ExpiresBefore = now.Add(d)
-	}
-	if s := v.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			return q, fmt.Errorf("limit: %q is not a number", s)
-		}
-		q.Limit = n
-	}
-	q.After = v.Get("after")
-	return q, nil
 }

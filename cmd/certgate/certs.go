@@ -3,16 +3,17 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"math/big"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/certgate/certgate/cmd/certgate/adminapi"
 	"github.com/certgate/certgate/configs"
 	"github.com/certgate/certgate/store"
 )
@@ -45,14 +46,14 @@ func addCommonFlags(fs interface {
 	}
 }
 
-// admin loads the config and connects to the running server's admin socket,
-// or opens the database when no server runs.
-func (c commonFlags) admin() (certAdmin, error) {
+// api loads the config and connects to the admin API: the running
+// server's socket, or the database when no server runs.
+func (c commonFlags) api() (*apiClient, error) {
 	cfg, err := c.load()
 	if err != nil {
 		return nil, err
 	}
-	return openAdmin(cfg)
+	return openAPI(cfg)
 }
 
 // serialArg takes the single SERIAL argument of a command.
@@ -88,31 +89,18 @@ func runCertsList(args []string, stdout, stderr io.Writer) error {
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	v := url.Values{}
-	for k, s := range map[string]string{"status": *status, "profile": *profile, "subject": *subject,
-		"device": *device, "expiring_within": *expiring} {
-		if s != "" {
-			v.Set(k, s)
-		}
-	}
-	if *limit != 0 {
-		v.Set("limit", fmt.Sprint(*limit))
-	}
-	// Validate filters before touching the store, so a typo is a usage error.
-	if _, err := queryFromValues(v, time.Now()); err != nil {
+	v, want, err := listQuery(*status, *profile, *subject, *device, *expiring, *limit, time.Now())
+	if err != nil {
 		return &usageError{err.Error()}
 	}
-	adm, err := cf.admin()
+	api, err := cf.api()
 	if err != nil {
 		return err
 	}
-	defer adm.Close()
-	recs, err := adm.Search(context.Background(), v)
+	defer api.Close()
+	recs, err := api.listCerts(context.Background(), v, want)
 	if err != nil {
 		return err
-	}
-	for _, r := range recs {
-		r.EscrowedKey = nil // sealed, but key material all the same: only escrow recover shows it
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -122,7 +110,7 @@ func runCertsList(args []string, stdout, stderr io.Writer) error {
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SERIAL\tSTATUS\tPROFILE\tPROTOCOL\tNOT AFTER\tSUBJECT")
 	for _, r := range recs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.SerialHex, r.Status, r.Profile, r.Protocol,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Serial, r.Status, r.Profile, r.Protocol,
 			r.NotAfter.UTC().Format(time.RFC3339), r.Subject)
 	}
 	return tw.Flush()
@@ -140,53 +128,116 @@ func runCertsShow(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	adm, err := cf.admin()
+	api, err := cf.api()
 	if err != nil {
 		return err
 	}
-	defer adm.Close()
-	rec, err := adm.Cert(context.Background(), serial)
+	defer api.Close()
+	path := "/api/v1/certificates/" + store.SerialHex(serial)
+	pemBytes, err := api.do(context.Background(), "GET", path, nil, nil, "application/pem-certificate-chain")
 	if err != nil {
 		return fmt.Errorf("serial %s: %w", pos[0], err)
 	}
 	if *asPEM {
-		return pem.Encode(stdout, &pem.Block{Type: "CERTIFICATE", Bytes: rec.DER})
+		_, err = stdout.Write(pemBytes)
+		return err
 	}
-	printRecord(stdout, rec)
-	return pem.Encode(stdout, &pem.Block{Type: "CERTIFICATE", Bytes: rec.DER})
+	var rec adminapi.CertView
+	if _, err := api.do(context.Background(), "GET", path, nil, &rec, ""); err != nil {
+		return fmt.Errorf("serial %s: %w", pos[0], err)
+	}
+	printRecord(stdout, &rec)
+	_, err = stdout.Write(pemBytes)
+	return err
 }
 
-func printRecord(w io.Writer, r *store.CertRecord) {
+func printRecord(w io.Writer, r *adminapi.CertView) {
 	line := func(k, v string) {
 		if v != "" {
 			fmt.Fprintf(w, "%-16s %s\n", k+":", v)
 		}
 	}
-	ts := func(t time.Time) string {
-		if t.IsZero() {
+	ts := func(t *time.Time) string {
+		if t == nil || t.IsZero() {
 			return ""
 		}
 		return t.UTC().Format(time.RFC3339)
 	}
-	line("serial", r.SerialHex)
+	line("serial", r.Serial)
 	line("status", string(r.Status))
 	line("subject", r.Subject)
 	line("issuer", r.Issuer)
 	line("profile", r.Profile)
 	line("protocol", r.Protocol)
-	line("not before", ts(r.NotBefore))
-	line("not after", ts(r.NotAfter))
+	line("not before", ts(&r.NotBefore))
+	line("not after", ts(&r.NotAfter))
 	line("issued at", ts(r.IssuedAt))
-	line("dns names", strings.Join(r.DNSNames, ", "))
-	line("emails", strings.Join(r.EmailAddrs, ", "))
-	line("uris", strings.Join(r.URIs, ", "))
-	line("upns", strings.Join(r.UPNs, ", "))
+	line("dns names", strings.Join(r.SANs.DNS, ", "))
+	line("emails", strings.Join(r.SANs.Email, ", "))
+	line("uris", strings.Join(r.SANs.URI, ", "))
+	line("upns", strings.Join(r.SANs.UPN, ", "))
 	line("device id", r.DeviceID)
 	line("transaction id", r.TransactionID)
-	line("requester", r.RequesterAddr)
 	line("renewal of", r.RenewalOf)
+	if r.Test {
+		line("test", "yes (admin API test certificate)")
+	}
 	if r.Status == store.StatusRevoked {
 		line("revoked at", ts(r.RevokedAt))
-		line("reason", store.ReasonName(r.RevocationReason))
+		line("reason", r.Reason)
 	}
+}
+
+// listQuery turns the list flags into API query parameters; want is how
+// many records to fetch in all (pages of at most 1000).
+func listQuery(status, profile, subject, device, expiring string, limit int, now time.Time) (url.Values, int, error) {
+	v := url.Values{}
+	if status != "" {
+		if _, err := store.ParseStatus(status); err != nil {
+			return nil, 0, err
+		}
+		v.Set("status", status)
+	}
+	for k, val := range map[string]string{"profile": profile, "subject": subject, "device_id": device} {
+		if val != "" {
+			v.Set(k, val)
+		}
+	}
+	if expiring != "" {
+		d, err := time.ParseDuration(expiring)
+		if err != nil || d <= 0 {
+			return nil, 0, fmt.Errorf("expiring-within: %q is not a positive duration (e.g. 720h)", expiring)
+		}
+		v.Set("expires_after", now.UTC().Format(time.RFC3339))
+		v.Set("expires_before", now.Add(d).UTC().Format(time.RFC3339))
+	}
+	if limit < 0 {
+		return nil, 0, fmt.Errorf("limit: %d is negative", limit)
+	}
+	if limit == 0 {
+		limit = store.DefaultLimit
+	}
+	return v, limit, nil
+}
+
+// listCerts pages through /api/v1/certificates until want records or the
+// end.
+func (c *apiClient) listCerts(ctx context.Context, v url.Values, want int) ([]adminapi.CertView, error) {
+	out := []adminapi.CertView{}
+	for len(out) < want {
+		v.Set("limit", strconv.Itoa(min(want-len(out), 1000)))
+		var page struct {
+			Certificates []adminapi.CertView `json:"certificates"`
+			NextCursor   string              `json:"next_cursor"`
+		}
+		if _, err := c.do(ctx, "GET", "/api/v1/certificates?"+v.Encode(), nil, &page, ""); err != nil {
+			return nil, err
+		}
+		out = append(out, page.Certificates...)
+		if page.NextCursor == "" {
+			break
+		}
+		v.Set("cursor", page.NextCursor)
+	}
+	return out, nil
 }

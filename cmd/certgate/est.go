@@ -103,16 +103,7 @@ func estHosts(cfg *configs.Config) []string {
 	if h, _, err := net.SplitHostPort(cfg.EST.Listen); err == nil && h != "" && h != "0.0.0.0" && h != "::" {
 		hosts = append(hosts, h)
 	}
-	hosts = append(hosts, cfg.EST.Hosts...)
-	seen := map[string]bool{}
-	out := hosts[:0]
-	for _, h := range hosts {
-		if !seen[h] {
-			seen[h] = true
-			out = append(out, h)
-		}
-	}
-	return out
+	return dedupe(append(hosts, cfg.EST.Hosts...))
 }
 
 // estListener is the running EST server.

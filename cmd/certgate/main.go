@@ -28,11 +28,14 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"serve", "run the gateway (SCEP, metrics, health, admin socket)", runServe},
+		{"serve", "run the gateway (SCEP, EST, OCSP, CRL, admin API, metrics)", runServe},
 		{"ca", "ca init: create or import the CA", runCA},
 		{"certs", "certs list|show: inspect issued certificates", runCerts},
 		{"revoke", "revoke SERIAL [--reason R]: revoke a certificate", runRevoke},
 		{"escrow", "escrow recover SERIAL [--out FILE]: recover an escrowed private key", runEscrow},
+		{"requests", "requests list|approve ID|reject ID: requests held for approval", runRequests},
+		{"challenge", "challenge new PROFILE: a one-time challenge", runChallenge},
+		{"admin", "admin token new|list|delete, admin cert new: admin API credentials", runAdmin},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/certgate/certgate/configs"
-	"github.com/certgate/certgate/store"
 )
 
 func TestRun(t *testing.T) {
@@ -108,41 +107,46 @@ func TestParseFlags(t *testing.T) {
 	}
 }
 
-func TestQueryFromValues(t *testing.T) {
+func TestListQuery(t *testing.T) {
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	type flags struct {
+		status, profile, subject, device, expiring string
+		limit                                      int
+	}
 	tests := []struct {
 		name    string
-		v       url.Values
-		want    store.Query
+		f       flags
+		want    url.Values
+		wantN   int
 		wantErr string
 	}{
-		{"ok/empty", url.Values{}, store.Query{}, ""},
-		{"ok/status", url.Values{"status": {"revoked"}}, store.Query{Status: store.StatusRevoked}, ""},
-		{"ok/text filters", url.Values{"profile": {"wifi"}, "subject": {"CN=laptop"}, "device": {"dev-9"}, "after": {"ff"}},
-			store.Query{Profile: "wifi", Subject: "CN=laptop", DeviceID: "dev-9", After: "ff"}, ""},
-		{"ok/expiring within", url.Values{"expiring_within": {"720h"}},
-			store.Query{ExpiresAfter: now, ExpiresBefore: now.Add(720 * time.Hour)}, ""},
-		{"ok/limit", url.Values{"limit": {"25"}}, store.Query{Limit: 25}, ""},
-		{"fail/bad status", url.Values{"status": {"expired"}}, store.Query{}, "store: unknown status expired"},
-		{"fail/bad duration", url.Values{"expiring_within": {"a month"}}, store.Query{}, `expiring-within: "a month" is not a positive duration`},
-		{"fail/zero duration", url.Values{"expiring_within": {"0s"}}, store.Query{}, `expiring-within: "0s" is not a positive duration`},
-		{"fail/negative duration", url.Values{"expiring_within": {"-24h"}}, store.Query{}, `expiring-within: "-24h" is not a positive duration`},
-		{"fail/bad limit", url.Values{"limit": {"ten"}}, store.Query{}, `limit: "ten" is not a number`},
+		{name: "ok/empty", want: url.Values{}, wantN: 1000},
+		{name: "ok/status", f: flags{status: "revoked"}, want: url.Values{"status": {"revoked"}}, wantN: 1000},
+		{name: "ok/text filters", f: flags{profile: "wifi", subject: "CN=laptop", device: "dev-9"},
+			want: url.Values{"profile": {"wifi"}, "subject": {"CN=laptop"}, "device_id": {"dev-9"}}, wantN: 1000},
+		{name: "ok/expiring within", f: flags{expiring: "720h"},
+			want: url.Values{"expires_after": {"2026-05-01T12:00:00Z"}, "expires_before": {"2026-05-31T12:00:00Z"}}, wantN: 1000},
+		{name: "ok/limit", f: flags{limit: 25}, want: url.Values{}, wantN: 25},
+		{name: "fail/bad status", f: flags{status: "expired"}, wantErr: "store: unknown status expired"},
+		{name: "fail/bad duration", f: flags{expiring: "a month"}, wantErr: `expiring-within: "a month" is not a positive duration`},
+		{name: "fail/zero duration", f: flags{expiring: "0s"}, wantErr: `expiring-within: "0s" is not a positive duration`},
+		{name: "fail/negative duration", f: flags{expiring: "-24h"}, wantErr: `expiring-within: "-24h" is not a positive duration`},
+		{name: "fail/negative limit", f: flags{limit: -1}, wantErr: "limit: -1 is negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := queryFromValues(tt.v, now)
+			got, n, err := listQuery(tt.f.status, tt.f.profile, tt.f.subject, tt.f.device, tt.f.expiring, tt.f.limit, now)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("queryFromValues error = %v, want it to contain %q", err, tt.wantErr)
+					t.Fatalf("listQuery error = %v, want it to contain %q", err, tt.wantErr)
 				}
 				return
 			}
 			if err != nil {
-				t.Fatalf("queryFromValues: %v", err)
+				t.Fatalf("listQuery: %v", err)
 			}
-			if got != tt.want {
-				t.Errorf("queryFromValues = %+v, want %+v", got, tt.want)
+			if got.Encode() != tt.want.Encode() || n != tt.wantN {
+				t.Errorf("listQuery = %s, %d; want %s, %d", got.Encode(), n, tt.want.Encode(), tt.wantN)
 			}
 		})
 	}

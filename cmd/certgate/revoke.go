@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/certgate/certgate/cmd/certgate/adminapi"
 	"github.com/certgate/certgate/store"
 )
 
@@ -21,16 +22,17 @@ func runRevoke(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	reason, err := store.ParseReason(*reasonName)
-	if err != nil {
+	if _, err := store.ParseReason(*reasonName); err != nil {
 		return &usageError{err.Error()}
 	}
-	adm, err := cf.admin()
+	api, err := cf.api()
 	if err != nil {
 		return err
 	}
-	defer adm.Close()
-	rec, err := adm.Revoke(context.Background(), serial, reason)
+	defer api.Close()
+	var rec adminapi.CertView
+	_, err = api.do(context.Background(), "POST", "/api/v1/certificates/"+store.SerialHex(serial)+"/revoke",
+		map[string]string{"reason": *reasonName}, &rec, "")
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("no certificate with serial %s", pos[0])
 	}
@@ -40,6 +42,6 @@ func runRevoke(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "revoked %s at %s (reason %s)\n", rec.SerialHex, rec.RevokedAt.UTC().Format("2006-01-02T15:04:05Z"), store.ReasonName(rec.RevocationReason))
+	fmt.Fprintf(stdout, "revoked %s at %s (reason %s)\n", rec.Serial, rec.RevokedAt.UTC().Format("2006-01-02T15:04:05Z"), rec.Reason)
 	return nil
 }

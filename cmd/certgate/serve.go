@@ -20,6 +20,7 @@ import (
 
 	"github.com/certgate/certgate/ca/local"
 	"github.com/certgate/certgate/ca/ocsp"
+	"github.com/certgate/certgate/cmd/certgate/adminapi"
 	"github.com/certgate/certgate/configs"
 	"github.com/certgate/certgate/enroll"
 	"github.com/certgate/certgate/scep"
@@ -97,39 +98,50 @@ func serve(ctx context.Context, cfg *configs.Config, log zerolog.Logger, stdout 
 	if err != nil {
 		return err
 	}
-	admin, err := startAdmin(cfg.ResolvePath(cfg.AdminSocket), g.store, g.revocation, log)
+	apiL, err := startAPI(cfg, g, log)
 	if err != nil {
 		if estL != nil {
 			estL.ln.Close()
 		}
 		return err
 	}
+	admin, err := startAdmin(cfg.ResolvePath(cfg.AdminSocket), g.apiSocket.Handler(), log)
+	if err != nil {
+		if estL != nil {
+			estL.ln.Close()
+		}
+		if apiL != nil {
+			apiL.ln.Close()
+		}
+		return err
+	}
 
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	go func() { errc <- srv.Serve(ln) }()
+	servers := []*http.Server{srv}
 	if estL != nil {
+		servers = append(servers, estL.srv)
 		go func() { errc <- fmt.Errorf("est: %w", estL.srv.ServeTLS(estL.ln, "", "")) }()
 	}
-	printBanner(stdout, g, ln.Addr(), estL)
+	if apiL != nil {
+		servers = append(servers, apiL.srv)
+		go func() { errc <- fmt.Errorf("admin api: %w", apiL.srv.ServeTLS(apiL.ln, "", "")) }()
+	}
+	printBanner(stdout, g, ln.Addr(), estL, apiL)
 	log.Info().Str("addr", ln.Addr().String()).Str("public_url", cfg.PublicURL).Str("version", version).Msg("certgate listening")
 
 	select {
 	case err := <-errc:
 		admin.close(context.Background())
-		if estL != nil {
-			_ = estL.srv.Close()
+		for _, s := range servers {
+			_ = s.Close()
 		}
-		_ = srv.Close()
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
 	log.Info().Msg("shutting down: draining in-flight requests")
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout.Std())
 	defer cancel()
-	servers := []*http.Server{srv}
-	if estL != nil {
-		servers = append(servers, estL.srv)
-	}
 	drain(servers, g.draining, cfg.HTTP.ShutdownTimeout.Std())
 	for _, s := range servers {
 		if serr := s.Shutdown(sctx); serr != nil && err == nil {
@@ -156,13 +168,18 @@ func build(cfg *configs.Config, log zerolog.Logger) (*gateway, error) {
 	}
 	g := &gateway{cfg: cfg, ca: c, store: st, registry: newRegistry(), createdCA: created, draining: new(atomic.Bool)}
 	g.httpMetrics = newHTTPMetrics(g.registry)
-	profiles, err := buildProfiles(cfg, c, os.Getenv)
+	sealer, err := openEscrow(cfg)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	profiles, err := buildProfiles(cfg, c, st, sealer, os.Getenv)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	g.enroller, err = enroll.NewService(enroll.Options{
-		Profiles: profiles, Store: st, Metrics: enroll.NewMetrics(g.registry),
+		Profiles: profiles, Store: st, Requests: st, Metrics: enroll.NewMetrics(g.registry),
 	})
 	if err != nil {
 		st.Close()
@@ -187,6 +204,16 @@ func build(cfg *configs.Config, log zerolog.Logger) (*gateway, error) {
 		return nil, err
 	}
 	g.est, err = buildEST(cfg, g)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	g.api, err = adminapi.New(apiOptions(cfg, st, g.revocation, adminapi.TLSAuth{Tokens: st, Certs: st}, g.enroller, c, sealer))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	g.apiSocket, err = adminapi.New(apiOptions(cfg, st, g.revocation, adminapi.SocketAuth{}, g.enroller, c, sealer))
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -292,7 +319,7 @@ func fixPublicURLPort(publicURL string, addr net.Addr) string {
 	return strings.TrimSuffix(u.String(), "/")
 }
 
-func printBanner(w io.Writer, g *gateway, addr net.Addr, estL *estListener) {
+func printBanner(w io.Writer, g *gateway, addr net.Addr, estL *estListener, apiL *apiListener) {
 	cfg := g.cfg
 	fmt.Fprintf(w, "certgate %s listening on %s\n", version, addr)
 	if g.createdCA {
@@ -304,6 +331,9 @@ func printBanner(w io.Writer, g *gateway, addr net.Addr, estL *estListener) {
 	}
 	if estL != nil {
 		fmt.Fprintf(w, "  EST URL:                 %s  (label = profile: %s<profile>/; Basic password = the profile's challenge)\n", estL.url(), estL.url())
+	}
+	if apiL != nil {
+		fmt.Fprintf(w, "  admin API:               %s  (admin client certificate or bearer token: certgate admin token new NAME --role admin)\n", apiL.url())
 	}
 	fmt.Fprintf(w, "  CA certificate SHA-256:  %s\n", local.Fingerprint(g.ca.Certificate()))
 	fmt.Fprintf(w, "  root CA SHA-256:         %s\n", local.Fingerprint(g.ca.Root()))

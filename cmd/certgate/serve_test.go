@@ -203,9 +203,10 @@ func TestLoadRefusesUnknownKey(t *testing.T) {
 func testConfig(t *testing.T, dataDir string) *configs.Config {
 	t.Helper()
 	env := map[string]string{
-		"CERTGATE_DATA_DIR":   dataDir,
-		"CERTGATE_LISTEN":     "127.0.0.1:0",
-		"CERTGATE_EST_LISTEN": "127.0.0.1:0",
+		"CERTGATE_DATA_DIR":         dataDir,
+		"CERTGATE_LISTEN":           "127.0.0.1:0",
+		"CERTGATE_EST_LISTEN":       "127.0.0.1:0",
+		"CERTGATE_ADMIN_API_LISTEN": "127.0.0.1:0",
 	}
 	cfg, err := configs.Load("", func(k string) string { return env[k] })
 	if err != nil {

@@ -7,7 +7,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/certgate/certgate/ca"
+	"github.com/certgate/certgate/ca/escrow"
 	"github.com/certgate/certgate/ca/local"
+	"github.com/certgate/certgate/cmd/certgate/adminapi"
 	"github.com/certgate/certgate/configs"
 	"github.com/certgate/certgate/enroll"
 	"github.com/certgate/certgate/est"
@@ -25,6 +27,9 @@ type gateway struct {
 	enroller *enroll.Service
 	scep     *scep.Server
 	est      *est.Server
+	// api serves /api/v1/ on the TLS listener; apiSocket the same routes
+	// on the admin socket, every caller an admin.
+	api, apiSocket *adminapi.Server
 	// httpMetrics instruments the SCEP and EST listeners alike.
 	httpMetrics *httpMetrics
 	registry    *prometheus.Registry
@@ -61,33 +66,54 @@ func openCA(cfg *configs.Config) (*local.CA, bool, error) {
 
 // buildProfiles pairs each configured profile with its policy, the local CA
 // and its validator.
-func buildProfiles(cfg *configs.Config, issuer ca.Issuer, getenv func(string) string) (map[string]*enroll.Profile, error) {
-	sealer, err := openEscrow(cfg)
-	if err != nil {
-		return nil, err
-	}
+func buildProfiles(cfg *configs.Config, issuer ca.Issuer, challenges validate.ChallengeConsumer, sealer *escrow.Sealer, getenv func(string) string) (map[string]*enroll.Profile, error) {
 	out := make(map[string]*enroll.Profile, len(cfg.Profiles))
 	for i, pc := range cfg.Profiles {
 		policy, err := pc.ProfileConfig.Build()
 		if err != nil {
 			return nil, fmt.Errorf("profiles[%d]: %w", i, err)
 		}
-		secrets, err := pc.Validator.LoadSecrets(cfg.DataDir, getenv)
-		if err != nil {
-			return nil, fmt.Errorf("profiles[%d] (%s): %w", i, pc.Name, err)
-		}
-		v, err := validate.NewStatic(secrets)
+		v, err := buildValidator(cfg, pc.Validator, challenges, getenv)
 		if err != nil {
 			return nil, fmt.Errorf("profiles[%d] (%s): %w", i, pc.Name, err)
 		}
 		ep := &enroll.Profile{Policy: policy, Issuer: issuer, Validator: v,
-			UniqueSubject: pc.AllowDuplicates != nil && !*pc.AllowDuplicates}
+			UniqueSubject: pc.AllowDuplicates != nil && !*pc.AllowDuplicates,
+			Approval:      pc.Approval == "manual"}
 		if k := pc.EST.ServerKeyGen; k != nil && k.Escrow {
 			ep.Escrow = sealer
 		}
 		out[policy.Name] = ep
 	}
 	return out, nil
+}
+
+// buildValidator makes a profile's validator: its static secrets, one-time
+// challenges, or either.
+func buildValidator(cfg *configs.Config, vc configs.ValidatorConfig, challenges validate.ChallengeConsumer, getenv func(string) string) (validate.Validator, error) {
+	var chain validate.AnyOf
+	if vc.HasStaticSecrets() {
+		secrets, err := vc.LoadSecrets(cfg.DataDir, getenv)
+		if err != nil {
+			return nil, err
+		}
+		static, err := validate.NewStatic(secrets)
+		if err != nil {
+			return nil, err
+		}
+		chain = append(chain, static)
+	}
+	if vc.OneTime {
+		ot, err := validate.NewOneTime(challenges, nil)
+		if err != nil {
+			return nil, err
+		}
+		chain = append(chain, ot)
+	}
+	if len(chain) == 1 {
+		return chain[0], nil
+	}
+	return chain, nil
 }
 
 // newRegistry returns a registry with Go runtime and process metrics.

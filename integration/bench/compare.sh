@@ -118,7 +118,7 @@ wait_caps() {
 
 # certgate, on an ephemeral port it reports in its first stdout line.
 mkdir -p "$work/certgate-data"
-CERTGATE_LISTEN=127.0.0.1:0 CERTGATE_DATA_DIR="$work/certgate-data" \
+CERTGATE_LISTEN=127.0.0.1:0 CERTGATE_EST_LISTEN=off CERTGATE_ADMIN_API_LISTEN=off CERTGATE_DATA_DIR="$work/certgate-data" \
 	"$work/certgate" serve >"$work/certgate.out" 2>"$work/certgate.log" &
 cg_pid=$!
 cg_addr=""

@@ -170,7 +170,7 @@ declare -A passfile=()
 if has certgate; then
 	cg_port=$(free_port)
 	cg_est_port=$(free_port)
-	CERTGATE_LISTEN=127.0.0.1:$cg_port CERTGATE_EST_LISTEN=127.0.0.1:$cg_est_port \
+	CERTGATE_LISTEN=127.0.0.1:$cg_port CERTGATE_EST_LISTEN=127.0.0.1:$cg_est_port CERTGATE_ADMIN_API_LISTEN=off \
 		CERTGATE_DATA_DIR=$data CERTGATE_LOG_LEVEL=warn \
 		"$work/certgate" serve >"$work/certgate.out" 2>"$work/certgate.log" &
 	pids+=($!)

@@ -205,7 +205,7 @@ wait_port() {
 }
 
 # certgate, on an ephemeral port it reports in its first stdout line.
-CERTGATE_LISTEN=127.0.0.1:0 CERTGATE_DATA_DIR="$data" \
+CERTGATE_LISTEN=127.0.0.1:0 CERTGATE_EST_LISTEN=off CERTGATE_ADMIN_API_LISTEN=off CERTGATE_DATA_DIR="$data" \
 	"$work/certgate" serve >"$work/certgate.out" 2>"$work/certgate.log" &
 cg_pid=$!
 pids+=("$cg_pid")

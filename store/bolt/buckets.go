@@ -2,32 +2,43 @@ package bolt
 
 import (
 	"encoding/binary"
+	"math"
 	"math/big"
 	"strings"
 	"time"
+
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/certgate/certgate/store"
 )
 
 // On-disk layout, schema version 1. Every bucket is top-level.
 //
-//	meta         "schema_version" -> decimal ASCII, "1"
-//	certs        serial key -> JSON of store.CertRecord (DER included;
-//	             Serial is not in the JSON, the key is authoritative)
-//	idx_expiry   expiry seconds (8 bytes) || serial key -> empty
-//	idx_subject  lower-cased CommonName || 0x00 || serial key -> empty
-//	idx_device   DeviceID || 0x00 || serial key -> empty
-//	blobs_ocsp   cache key -> JSON of store.Blob (see cache.go)
-//	blobs_crl    CA name -> JSON of store.Blob
-//	sequences    sequence name -> 8-byte big-endian uint64, the last
-//	             number handed out (see sequence.go)
+//	meta                "schema_version" -> decimal ASCII, "1"
+//	certs               serial key -> JSON of store.CertRecord (DER
+//	                    included; Serial is not in the JSON, the key is
+//	                    authoritative)
+//	idx_expiry          expiry seconds (8 bytes) || serial key -> empty
+//	idx_subject         lower-cased CommonName || 0x00 || serial key -> empty
+//	idx_device          DeviceID || 0x00 || serial key -> empty
+//	blobs_ocsp          cache key -> JSON of store.Blob (see cache.go)
+//	blobs_crl           CA name -> JSON of store.Blob
+//	sequences           sequence name -> 8-byte big-endian uint64, the last
+//	                    number handed out (see sequence.go)
+//	requests            request ID -> JSON of store.PendingRequest
+//	idx_request_key     pair(Profile, Key) -> request ID
+//	idx_request_status  Status || 0x00 || request ID -> empty
+//	challenges          pair(Profile, Hash) -> JSON of store.Challenge
+//	tokens              token ID -> JSON of store.APIToken
+//	idx_token_hash      Hash -> token ID
 //
-// The blob and sequence buckets were added without a schema bump: Open
-// creates any missing bucket, so a file written before they existed is
-// upgraded in place by the first Open, and an older build that opens a newer
-// file never looks at them. Blobs are derived data (a pre-signed OCSP
-// response, a CRL) that can be rebuilt from certs; the sequences are not,
-// since a CRL number must never be handed out twice.
+// The blob, sequence, request, challenge and token buckets were added
+// without a schema bump: Open creates any missing bucket, so a file written
+// before they existed is upgraded in place by the first Open, and an older
+// build that opens a newer file never looks at them. Blobs are derived data
+// (a pre-signed OCSP response, a CRL) that can be rebuilt from certs; the
+// sequences are not, since a CRL number must never be handed out twice, and
+// neither are requests, challenges and tokens.
 //
 // The serial key is the serial's big-endian magnitude left-padded with zeros
 // to 20 bytes (RFC 5280 §4.1.2.2's maximum), so bytes.Compare on keys is
@@ -45,6 +56,17 @@ import (
 // record itself. The serial key has a fixed width, so it is always the last
 // serialKeyLen bytes of an index key, whatever bytes (even 0x00) precede it.
 //
+// pair(a, b) is len(a) as a 2-byte big-endian number, then a, then b: the
+// length prefix keeps ("ab", "c") and ("a", "bc") apart whatever bytes a
+// profile holds. The request status index needs no such prefix, because a
+// status is one of four fixed words without 0x00; it lets "list pending"
+// skip the issued and rejected requests that pile up over the years.
+// Request and token IDs are capped at idMax bytes (certgate makes 32 hex
+// characters), so every key built from one stays far below bbolt's 32 KiB.
+// An expired challenge leaves the challenges bucket only when someone
+// presents it: nothing sweeps the bucket (store.Challenges has no method
+// for it).
+//
 // Indexes are written in the same transaction as their record, and removed
 // and re-added whenever the record changes.
 var (
@@ -55,11 +77,19 @@ var (
 	bucketIdxDevice  = []byte("idx_device")
 	bucketSequences  = []byte("sequences")
 
+	bucketRequests         = []byte("requests")
+	bucketIdxRequestKey    = []byte("idx_request_key")
+	bucketIdxRequestStatus = []byte("idx_request_status")
+	bucketChallenges       = []byte("challenges")
+	bucketTokens           = []byte("tokens")
+	bucketIdxTokenHash     = []byte("idx_token_hash")
+
 	// blobKinds are the store.BlobKind values with a bucket; any other kind
 	// is store.ErrInvalid, so a typo cannot create buckets.
 	blobKinds = []store.BlobKind{store.BlobOCSP, store.BlobCRL}
 
-	allBuckets = append([][]byte{bucketMeta, bucketCerts, bucketIdxExpiry, bucketIdxSubject, bucketIdxDevice, bucketSequences},
+	allBuckets = append([][]byte{bucketMeta, bucketCerts, bucketIdxExpiry, bucketIdxSubject, bucketIdxDevice, bucketSequences,
+		bucketRequests, bucketIdxRequestKey, bucketIdxRequestStatus, bucketChallenges, bucketTokens, bucketIdxTokenHash},
 		blobBucketNames()...)
 
 	keySchemaVersion = []byte("schema_version")
@@ -72,6 +102,8 @@ const (
 	serialKeyLen = 20
 	// indexValueMax caps the CommonName/DeviceID part of an index key.
 	indexValueMax = 1024
+	// idMax caps request and token IDs.
+	idMax = 256
 )
 
 // serialKey encodes a positive serial of at most 20 bytes; ok is false for
@@ -133,4 +165,26 @@ func blobBucketNames() [][]byte {
 		names[i] = blobBucket(k)
 	}
 	return names
+}
+
+// pairKey builds pair(a, b); ok is false when a is too long for the length
+// prefix or the key too long for bbolt.
+func pairKey(a, b string) (key []byte, ok bool) {
+	if len(a) > math.MaxUint16 || 2+len(a)+len(b) > bbolt.MaxKeySize {
+		return nil, false
+	}
+	key = make([]byte, 2, 2+len(a)+len(b))
+	binary.BigEndian.PutUint16(key, uint16(len(a)))
+	key = append(key, a...)
+	return append(key, b...), true
+}
+
+// requestStatusPrefix is where the status index entries of status start.
+func requestStatusPrefix(status store.RequestStatus) []byte {
+	return append([]byte(status), 0)
+}
+
+// requestStatusKey files request id under status.
+func requestStatusKey(status store.RequestStatus, id string) []byte {
+	return append(requestStatusPrefix(status), id...)
 }
