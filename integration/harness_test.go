@@ -290,22 +290,10 @@ func (s *server) Challenge() string {
 }
 
 // ESTURL is the EST base URL from the banner
-// ("https://127.0.0.1:PORT/.well-known/est/"). The banner is printed in
-// one go after the listening line, so a short wait covers the pipe.
+// ("https://127.0.0.1:PORT/.well-known/est/").
 func (s *server) ESTURL() string {
 	s.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		for _, line := range strings.Split(s.Stdout.String(), "\n") {
-			if _, v, ok := strings.Cut(line, "EST URL:"); ok {
-				u, _, _ := strings.Cut(strings.TrimSpace(v), " ")
-				return u
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	s.t.Fatalf("the banner has no EST URL line:\n%s", s.Stdout.String())
-	return ""
+	return s.bannerURL("EST URL:")
 }
 
 // CAFile is the path of a CA file in the data dir: "root.crt" or "ca.crt".

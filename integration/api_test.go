@@ -1,0 +1,298 @@
+//go:build integration
+
+package integration
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"io"
+	"net/http"
+	osexec "os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smallstep/pkcs7"
+)
+
+// estPost sends one EST simpleenroll with HTTP Basic and returns the
+// status, headers and (for 200) the issued certificate.
+func estPost(t *testing.T, e *apiEnv, profile string, csr []byte) (int, http.Header, *x509.Certificate) {
+	t.Helper()
+	hc := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: e.root}}}
+	defer hc.CloseIdleConnections()
+	req, err := http.NewRequest("POST", e.est+profile+"/simpleenroll", strings.NewReader(base64.StdEncoding.EncodeToString(csr)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/pkcs10")
+	req.SetBasicAuth("device", apiChallenge)
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return resp.StatusCode, resp.Header, nil
+	}
+	der, err := base64.StdEncoding.DecodeString(string(bytes.ReplaceAll(body, []byte("\n"), nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p7, err := pkcs7.Parse(der)
+	if err != nil || len(p7.Certificates) != 1 {
+		t.Fatalf("EST answer: %v", err)
+	}
+	return resp.StatusCode, resp.Header, p7.Certificates[0]
+}
+
+// keyAndCSR makes a P-256 key and a CSR for subject.
+func keyAndCSR(t *testing.T, subject pkix.Name) (*ecdsa.PrivateKey, []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: subject}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key, csr
+}
+
+// TestAPIAuth checks, over the real TLS listener, what each role may do
+// with a token and with an admin client certificate, that a revoked admin
+// certificate and a device certificate dressed up as one are refused, and
+// that missing credentials get 401.
+func TestAPIAuth(t *testing.T) {
+	e := startAPIEnv(t, newDataDir(t))
+	viewer, operator, admin := e.token(t, "v", "viewer"), e.token(t, "o", "operator"), e.token(t, "a", "admin")
+
+	// A device certificate to revoke, and one whose subject imitates an
+	// admin certificate (O and OU are passed through by the default profile).
+	_, csr := keyAndCSR(t, pkix.Name{CommonName: "device-1"})
+	if code, _, _ := estPost(t, e, "", csr); code != 200 {
+		t.Fatalf("EST enroll: %d", code)
+	}
+	fakeKey, fakeCSR := keyAndCSR(t, pkix.Name{CommonName: "mallory", Organization: []string{"certgate admin"}, OrganizationalUnit: []string{"admin"}})
+	code, _, fakeCert := estPost(t, e, "", fakeCSR)
+	if code != 200 {
+		t.Fatalf("EST enroll of the imitation: %d", code)
+	}
+	forged := &tls.Certificate{Certificate: [][]byte{fakeCert.Raw}, PrivateKey: fakeKey}
+
+	dir := t.TempDir()
+	out := mustCLI(t, "admin", "cert", "new", "alice", "--role", "operator", "--out", dir, "--data-dir", e.srv.DataDir)
+	aliceSerial := strings.Fields(out)[2]
+	alice, err := tls.LoadX509KeyPair(filepath.Join(dir, "alice.crt"), filepath.Join(dir, "alice.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list struct {
+		Certificates []struct{ Serial, Profile string } `json:"certificates"`
+	}
+	e.call(t, "GET", "/certificates?profile=default", nil, viewer, nil).decode(t, &list)
+	if len(list.Certificates) != 2 {
+		t.Fatalf("%d default-profile certificates, want 2", len(list.Certificates))
+	}
+	target := list.Certificates[0].Serial
+	revoke := map[string]string{"reason": "superseded"}
+	newToken := map[string]string{"name": "x", "role": "viewer"}
+
+	tests := []struct {
+		name         string
+		method, path string
+		body         any
+		token        string
+		cert         *tls.Certificate
+		want         int
+	}{
+		{name: "fail/no credentials", method: "GET", path: "/certificates", want: 401},
+		{name: "fail/unknown token", method: "GET", path: "/certificates", token: "cgt_0000", want: 401},
+		{name: "ok/viewer token reads", method: "GET", path: "/stats", token: viewer, want: 200},
+		{name: "fail/viewer token revokes", method: "POST", path: "/certificates/" + target + "/revoke", body: revoke, token: viewer, want: 403},
+		{name: "fail/operator token makes tokens", method: "POST", path: "/tokens", body: newToken, token: operator, want: 403},
+		{name: "ok/admin token makes tokens", method: "POST", path: "/tokens", body: newToken, token: admin, want: 201},
+		{name: "ok/operator certificate reads", method: "GET", path: "/certificates", cert: &alice, want: 200},
+		{name: "fail/operator certificate makes tokens", method: "POST", path: "/tokens", body: newToken, cert: &alice, want: 403},
+		{name: "ok/operator certificate revokes", method: "POST", path: "/certificates/" + target + "/revoke", body: revoke, cert: &alice, want: 200},
+		{name: "fail/device certificate imitating an admin", method: "GET", path: "/certificates", cert: forged, want: 403},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := e.call(t, tc.method, tc.path, tc.body, tc.token, tc.cert)
+			if a.Code != tc.want {
+				t.Fatalf("%s %s: %d %s, want %d", tc.method, tc.path, a.Code, a.Body, tc.want)
+			}
+			if a.Code == 401 && !strings.HasPrefix(a.Header.Get("WWW-Authenticate"), "Bearer") {
+				t.Errorf("401 without WWW-Authenticate: Bearer")
+			}
+			if a.Code >= 400 && !bytes.Contains(a.Body, []byte(`"error"`)) {
+				t.Errorf("error body is not JSON {\"error\": ...}: %s", a.Body)
+			}
+		})
+	}
+	t.Run("fail/revoked admin certificate", func(t *testing.T) {
+		mustCLI(t, "revoke", aliceSerial, "--reason", "keyCompromise", "--data-dir", e.srv.DataDir)
+		if a := e.call(t, "GET", "/certificates", nil, "", &alice); a.Code != 403 {
+			t.Fatalf("revoked admin certificate: %d, want 403", a.Code)
+		}
+	})
+	if strings.Contains(e.srv.Stderr.String(), admin) || strings.Contains(e.srv.Stderr.String(), operator) {
+		t.Error("the log holds a token")
+	}
+}
+
+// TestAPIApprovalSCEP holds a request from Debian's scepclient: it gets
+// PENDING, the request shows in the API, an operator approves it with the
+// CLI, and the client's next attempt gets the certificate.
+func TestAPIApprovalSCEP(t *testing.T) {
+	bin := requireTool(t, "scepclient")
+	e := startAPIEnv(t, newDataDir(t))
+	token := e.token(t, "v", "viewer")
+	dir := t.TempDir()
+	cmd := osexec.Command(bin, "-server-url", e.srv.URL+"/scep/held", "-challenge", apiChallenge,
+		"-private-key", filepath.Join(dir, "key.pem"), "-certificate", filepath.Join(dir, "cert.pem"), "-cn", "held-scep")
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+
+	var page struct {
+		Requests []struct{ ID, Status, Subject, Protocol string } `json:"requests"`
+	}
+	for i := 0; ; i++ {
+		e.call(t, "GET", "/requests?status=pending", nil, token, nil).decode(t, &page)
+		if len(page.Requests) == 1 {
+			break
+		}
+		if i > 100 {
+			t.Fatalf("no pending request appeared; scepclient says:\n%s", out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if r := page.Requests[0]; r.Protocol != "scep" || !strings.Contains(r.Subject, "CN=held-scep") {
+		t.Fatalf("pending request %+v", r)
+	}
+	if !strings.Contains(out.String(), "PENDING") {
+		t.Fatalf("scepclient did not report PENDING:\n%s", out.String())
+	}
+	if n := len(certsList(t, e.srv.DataDir, "--profile", "held")); n != 0 {
+		t.Fatalf("%d certificates issued before approval", n)
+	}
+	mustCLI(t, "requests", "approve", page.Requests[0].ID, "--reason", "checked", "--data-dir", e.srv.DataDir)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("scepclient: %v\n%s", err, out.String())
+		}
+	case <-time.After(90 * time.Second):
+		t.Fatalf("scepclient did not finish within 90s of the approval:\n%s", out.String())
+	}
+	cert := mustReadCert(t, filepath.Join(dir, "cert.pem"))
+	if cert.Subject.CommonName != "held-scep" {
+		t.Fatalf("issued %s", cert.Subject)
+	}
+	var r struct{ Status, Serial string }
+	e.call(t, "GET", "/requests/"+page.Requests[0].ID, nil, token, nil).decode(t, &r)
+	if r.Status != "issued" || r.Serial != serialHex(cert) {
+		t.Fatalf("request after issuance: %+v, want issued with serial %s", r, serialHex(cert))
+	}
+}
+
+// TestAPIApprovalEST holds EST requests: 202 with Retry-After, then the
+// certificate after approval, or 403 after rejection.
+func TestAPIApprovalEST(t *testing.T) {
+	e := startAPIEnv(t, newDataDir(t))
+	operator := e.token(t, "o", "operator")
+	pendingID := func(t *testing.T, cn string) string {
+		t.Helper()
+		var page struct {
+			Requests []struct{ ID, Subject string } `json:"requests"`
+		}
+		e.call(t, "GET", "/requests?status=pending&profile=held", nil, operator, nil).decode(t, &page)
+		for _, r := range page.Requests {
+			if strings.Contains(r.Subject, "CN="+cn) {
+				return r.ID
+			}
+		}
+		t.Fatalf("no pending request for %s in %+v", cn, page.Requests)
+		return ""
+	}
+	t.Run("ok/approved", func(t *testing.T) {
+		_, csr := keyAndCSR(t, pkix.Name{CommonName: "held-est-1"})
+		code, h, _ := estPost(t, e, "held/", csr)
+		if code != 202 || h.Get("Retry-After") == "" {
+			t.Fatalf("first attempt: %d Retry-After %q, want 202 with Retry-After", code, h.Get("Retry-After"))
+		}
+		if code, _, _ := estPost(t, e, "held/", csr); code != 202 {
+			t.Fatalf("retry before approval: %d, want 202", code)
+		}
+		id := pendingID(t, "held-est-1")
+		if a := e.call(t, "POST", "/requests/"+id+"/approve", map[string]string{}, operator, nil); a.Code != 200 {
+			t.Fatalf("approve: %d %s", a.Code, a.Body)
+		}
+		code, _, cert := estPost(t, e, "held/", csr)
+		if code != 200 || cert.Subject.CommonName != "held-est-1" {
+			t.Fatalf("retry after approval: %d", code)
+		}
+		if a := e.call(t, "POST", "/requests/"+id+"/approve", nil, operator, nil); a.Code != 409 {
+			t.Fatalf("approving twice: %d, want 409", a.Code)
+		}
+	})
+	t.Run("fail/rejected", func(t *testing.T) {
+		_, csr := keyAndCSR(t, pkix.Name{CommonName: "held-est-2"})
+		if code, _, _ := estPost(t, e, "held/", csr); code != 202 {
+			t.Fatalf("first attempt: %d, want 202", code)
+		}
+		id := pendingID(t, "held-est-2")
+		if a := e.call(t, "POST", "/requests/"+id+"/reject", map[string]string{"reason": "unknown device"}, operator, nil); a.Code != 200 {
+			t.Fatalf("reject: %d %s", a.Code, a.Body)
+		}
+		if code, _, _ := estPost(t, e, "held/", csr); code != 403 {
+			t.Fatalf("retry after rejection: %d, want 403", code)
+		}
+	})
+}
+
+// TestAPIOneTimeChallenge: a one-time challenge made with the CLI enrolls
+// scepclient once; the second use and an expired challenge fail, and
+// neither issues anything.
+func TestAPIOneTimeChallenge(t *testing.T) {
+	bin := requireTool(t, "scepclient")
+	e := startAPIEnv(t, newDataDir(t))
+	url := e.srv.URL + "/scep/dyn"
+	challenge := strings.TrimSpace(mustCLI(t, "challenge", "new", "dyn", "--ttl", "10m", "--data-dir", e.srv.DataDir))
+	if r := runScepclient(t, bin, url, challenge, "once-1"); r.err != nil {
+		t.Fatalf("first use: %v\n%s", r.err, r.output)
+	}
+	if r := runScepclient(t, bin, url, challenge, "once-2"); r.err == nil {
+		t.Fatalf("second use of a one-time challenge succeeded:\n%s", r.output)
+	}
+	operator := e.token(t, "o", "operator")
+	var made struct{ Challenge string }
+	e.call(t, "POST", "/profiles/dyn/challenges", map[string]string{"ttl": "1s"}, operator, nil).decode(t, &made)
+	time.Sleep(1500 * time.Millisecond) // let it expire
+	if r := runScepclient(t, bin, url, made.Challenge, "once-3"); r.err == nil {
+		t.Fatalf("an expired one-time challenge enrolled:\n%s", r.output)
+	}
+	recs := certsList(t, e.srv.DataDir, "--profile", "dyn")
+	if len(recs) != 1 || recs[0].CommonName != "once-1" {
+		t.Fatalf("dyn certificates: %+v, want only once-1", recs)
+	}
+	if strings.Contains(e.srv.Stderr.String(), challenge) {
+		t.Error("the log holds a one-time challenge")
+	}
+}
