@@ -148,8 +148,10 @@ type Profile struct {
 // is accepted, so a secret can be rotated by adding the new one before
 // removing the old.
 type ValidatorConfig struct {
-	// Type is "static", the only type for now. Default "static".
+	// Type is "static" (default) or "intune".
 	Type string `yaml:"type"`
+	// Intune configures the intune validator.
+	Intune *IntuneConfig `yaml:"intune"`
 	// Secrets are inline secrets. Discouraged: the config file is often
 	// world-readable or checked in; prefer SecretsEnv or SecretsFile.
 	Secrets []string `yaml:"secrets"`

@@ -256,8 +256,21 @@ func (c *Config) validateProfiles(p *problems) {
 func (v *ValidatorConfig) validate(p *problems, key string) {
 	switch v.Type {
 	case "static", "": // "" before Load's defaults: static is the default
+		if v.Intune != nil {
+			p.add(key+".intune", "only for type: intune")
+		}
+	case "intune":
+		if v.Intune == nil {
+			p.add(key+".intune", "required for type: intune (tenant_id, client_id, client secret)")
+			return
+		}
+		v.Intune.validate(p, key+".intune")
+		if v.HasStaticSecrets() || v.OneTime {
+			p.add(key, "intune takes no static secrets or one-time challenges: Intune issues the challenges")
+		}
+		return
 	default:
-		p.add(key+".type", "unknown validator %q (want static)", v.Type)
+		p.add(key+".type", "unknown validator %q (want static or intune)", v.Type)
 		return
 	}
 	if !v.HasStaticSecrets() && !v.OneTime {

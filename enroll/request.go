@@ -1,6 +1,7 @@
 package enroll
 
 import (
+	"context"
 	"crypto"
 	"crypto/x509"
 	"time"
@@ -78,6 +79,18 @@ type Profile struct {
 	// Approval holds every new enrollment (not renewals) until an
 	// operator approves it; Options.Requests must be set.
 	Approval bool
+	// Notifier, when set, is told the outcome of every issuance its
+	// validator allowed (Intune's success and failure notifications). A
+	// failed success notification revokes the certificate (reason
+	// cessationOfOperation) and fails the enrollment: the MDM must know
+	// every certificate it authorised. Options.Revoker must be set.
+	Notifier Notifier
+}
+
+// Notifier reports the outcome of an issuance back to the validator's
+// source. cert is nil when issuance failed (issueErr says why).
+type Notifier interface {
+	Notify(ctx context.Context, r *validate.Request, cert *x509.Certificate, issueErr error) error
 }
 
 // Sealer encrypts a private key for storage, bound to its serial.

@@ -32,6 +32,9 @@ type Options struct {
 	// Requests holds requests awaiting approval; required when a profile
 	// has Approval.
 	Requests RequestBook
+	// Revoker revokes a certificate whose issuance the MDM did not
+	// acknowledge; required when a profile has a Notifier.
+	Revoker Revoker
 	// PendingRetry is the Retry-After given with Pending; zero means 60s.
 	PendingRetry time.Duration
 	// Metrics; nil records nothing.
@@ -46,6 +49,7 @@ type Service struct {
 	profiles map[string]*Profile
 	store    Recorder
 	requests RequestBook
+	revoker  Revoker
 	retry    time.Duration
 	metrics  *Metrics
 	now      func() time.Time
@@ -69,6 +73,9 @@ func NewService(opts Options) (*Service, error) {
 		if p.Escrow != nil && !p.UniqueSubject {
 			return nil, errors.New("enroll: profile " + name + " escrows keys but allows duplicate subjects")
 		}
+		if p.Notifier != nil && opts.Revoker == nil {
+			return nil, errors.New("enroll: profile " + name + " notifies its MDM but there is no revoker")
+		}
 		if p.Approval && opts.Requests == nil {
 			return nil, errors.New("enroll: profile " + name + " needs approval but there is no request store")
 		}
@@ -81,7 +88,7 @@ func NewService(opts Options) (*Service, error) {
 	if retry <= 0 {
 		retry = defaultPendingRetry
 	}
-	return &Service{profiles: opts.Profiles, store: opts.Store, requests: opts.Requests, retry: retry, metrics: opts.Metrics, now: now}, nil
+	return &Service{profiles: opts.Profiles, store: opts.Store, requests: opts.Requests, revoker: opts.Revoker, retry: retry, metrics: opts.Metrics, now: now}, nil
 }
 
 // HasProfile reports whether a profile with that name exists.
@@ -163,12 +170,18 @@ func (s *Service) enroll(ctx context.Context, req *Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.issue(ctx, req, p, a)
+	res, err := s.issue(ctx, req, p, a)
+	if a.validated != nil && p.Notifier != nil {
+		return s.notify(ctx, p, a.validated, res, err)
+	}
+	return res, err
 }
 
 // authorisation is what authorise learned about the requester.
 type authorisation struct {
 	deviceID, renewalOf string
+	// validated is what the profile's validator allowed, when it decided.
+	validated *validate.Request
 }
 
 // authorise decides whether req may be issued: a renewal by a certificate
@@ -186,7 +199,7 @@ func (s *Service) authorise(ctx context.Context, req *Request, p *Profile) (auth
 		zerolog.Ctx(ctx).Debug().Str("authorized_by", req.AuthorizedBy).Msg("enrollment authorised by the edge")
 		return authorisation{}, nil
 	}
-	dec, err := p.Validator.Validate(ctx, &validate.Request{
+	vr := &validate.Request{
 		Profile:       req.Profile,
 		Protocol:      req.Protocol,
 		Challenge:     req.Challenge,
@@ -194,7 +207,8 @@ func (s *Service) authorise(ctx context.Context, req *Request, p *Profile) (auth
 		CSR:           req.CSR,
 		RawCSR:        req.RawCSR,
 		RemoteAddr:    req.RemoteAddr,
-	})
+	}
+	dec, err := p.Validator.Validate(ctx, vr)
 	if err != nil {
 		var rej *validate.Rejection
 		if errors.As(err, &rej) {
@@ -202,7 +216,7 @@ func (s *Service) authorise(ctx context.Context, req *Request, p *Profile) (auth
 		}
 		return authorisation{}, fail(Unavailable, "challenge could not be validated", err)
 	}
-	return authorisation{deviceID: dec.DeviceID}, nil
+	return authorisation{deviceID: dec.DeviceID, validated: vr}, nil
 }
 
 // issue reserves, signs and records the certificate for an authorised

@@ -94,6 +94,7 @@ func serve(ctx context.Context, cfg *configs.Config, log zerolog.Logger, stdout 
 	bg, stopBackground := context.WithCancel(context.Background())
 	defer stopBackground()
 	g.revocation.run(bg)
+	g.mdm.run(bg, g.revocation, log)
 	estL, err := startEST(cfg, g, log)
 	if err != nil {
 		return err
@@ -173,19 +174,20 @@ func build(cfg *configs.Config, log zerolog.Logger) (*gateway, error) {
 		st.Close()
 		return nil, err
 	}
-	profiles, err := buildProfiles(cfg, c, st, sealer, os.Getenv)
+	g.revocation, err = newRevocation(cfg, c, st, g.registry, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	g.mdm = &mdmValidators{reg: g.registry}
+	profiles, err := buildProfiles(cfg, c, st, sealer, g.mdm, os.Getenv)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	g.enroller, err = enroll.NewService(enroll.Options{
-		Profiles: profiles, Store: st, Requests: st, Metrics: enroll.NewMetrics(g.registry),
+		Profiles: profiles, Store: st, Requests: st, Revoker: g.revocation, Metrics: enroll.NewMetrics(g.registry),
 	})
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	g.revocation, err = newRevocation(cfg, c, st, g.registry, log)
 	if err != nil {
 		st.Close()
 		return nil, err

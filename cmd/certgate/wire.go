@@ -37,6 +37,8 @@ type gateway struct {
 	createdCA bool
 	// revocation serves OCSP and CRLs and carries out revocations.
 	revocation *revocation
+	// mdm holds the MDM validators, whose background work serve runs.
+	mdm *mdmValidators
 	// draining is set once shutdown begins; /readyz then fails.
 	draining *atomic.Bool
 }
@@ -66,20 +68,27 @@ func openCA(cfg *configs.Config) (*local.CA, bool, error) {
 
 // buildProfiles pairs each configured profile with its policy, the local CA
 // and its validator.
-func buildProfiles(cfg *configs.Config, issuer ca.Issuer, challenges validate.ChallengeConsumer, sealer *escrow.Sealer, getenv func(string) string) (map[string]*enroll.Profile, error) {
+func buildProfiles(cfg *configs.Config, issuer ca.Issuer, challenges validate.ChallengeConsumer, sealer *escrow.Sealer, mdm *mdmValidators, getenv func(string) string) (map[string]*enroll.Profile, error) {
 	out := make(map[string]*enroll.Profile, len(cfg.Profiles))
 	for i, pc := range cfg.Profiles {
 		policy, err := pc.ProfileConfig.Build()
 		if err != nil {
 			return nil, fmt.Errorf("profiles[%d]: %w", i, err)
 		}
-		v, err := buildValidator(cfg, pc.Validator, challenges, getenv)
-		if err != nil {
+		var v validate.Validator
+		var notifier enroll.Notifier
+		if pc.Validator.Type == "intune" {
+			iv, err := mdm.intune(cfg, *pc.Validator.Intune, getenv)
+			if err != nil {
+				return nil, fmt.Errorf("profiles[%d] (%s): %w", i, pc.Name, err)
+			}
+			v, notifier = iv, iv
+		} else if v, err = buildValidator(cfg, pc.Validator, challenges, getenv); err != nil {
 			return nil, fmt.Errorf("profiles[%d] (%s): %w", i, pc.Name, err)
 		}
 		ep := &enroll.Profile{Policy: policy, Issuer: issuer, Validator: v,
 			UniqueSubject: pc.AllowDuplicates != nil && !*pc.AllowDuplicates,
-			Approval:      pc.Approval == "manual"}
+			Approval:      pc.Approval == "manual", Notifier: notifier}
 		if k := pc.EST.ServerKeyGen; k != nil && k.Escrow {
 			ep.Escrow = sealer
 		}
