@@ -11,8 +11,10 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
 	osexec "os/exec"
 	"path/filepath"
 	"strings"
@@ -212,11 +214,29 @@ func TestAPIApprovalSCEP(t *testing.T) {
 	}
 }
 
-// TestAPIApprovalEST holds EST requests: 202 with Retry-After, then the
-// certificate after approval, or 403 after rejection.
+// TestAPIApprovalEST holds EST requests, driven with curl as an embedded
+// client would: 202 with Retry-After, then the certificate after approval,
+// or 403 after rejection.
 func TestAPIApprovalEST(t *testing.T) {
+	curl := requireTool(t, "curl")
+	openssl := requireTool(t, "openssl")
 	e := startAPIEnv(t, newDataDir(t))
 	operator := e.token(t, "o", "operator")
+	dir := t.TempDir()
+	csrFile := func(t *testing.T, cn string) string {
+		t.Helper()
+		der := filepath.Join(dir, cn+".der")
+		b64 := filepath.Join(dir, cn+".b64")
+		mustRunTool(t, openssl, "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+			"-keyout", filepath.Join(dir, cn+".key"), "-subj", "/CN="+cn, "-outform", "DER", "-out", der)
+		mustRunTool(t, openssl, "base64", "-in", der, "-out", b64)
+		return b64
+	}
+	enroll := func(t *testing.T, b64 string) httpResult {
+		t.Helper()
+		return curlDo(t, curl, "--cacert", e.srv.CAFile("root.crt"), "-u", "device:"+apiChallenge,
+			"-H", "Content-Type: application/pkcs10", "--data-binary", "@"+b64, e.est+"held/simpleenroll")
+	}
 	pendingID := func(t *testing.T, cn string) string {
 		t.Helper()
 		var page struct {
@@ -232,39 +252,97 @@ func TestAPIApprovalEST(t *testing.T) {
 		return ""
 	}
 	t.Run("ok/approved", func(t *testing.T) {
-		_, csr := keyAndCSR(t, pkix.Name{CommonName: "held-est-1"})
-		code, h, _ := estPost(t, e, "held/", csr)
-		if code != 202 || h.Get("Retry-After") == "" {
-			t.Fatalf("first attempt: %d Retry-After %q, want 202 with Retry-After", code, h.Get("Retry-After"))
+		b64 := csrFile(t, "held-est-1")
+		res := enroll(t, b64)
+		if res.Code != 202 || res.Header.Get("Retry-After") == "" {
+			t.Fatalf("first attempt: %d Retry-After %q, want 202 with Retry-After", res.Code, res.Header.Get("Retry-After"))
 		}
-		if code, _, _ := estPost(t, e, "held/", csr); code != 202 {
-			t.Fatalf("retry before approval: %d, want 202", code)
+		if res := enroll(t, b64); res.Code != 202 {
+			t.Fatalf("retry before approval: %d, want 202", res.Code)
 		}
 		id := pendingID(t, "held-est-1")
 		if a := e.call(t, "POST", "/requests/"+id+"/approve", map[string]string{}, operator, nil); a.Code != 200 {
 			t.Fatalf("approve: %d %s", a.Code, a.Body)
 		}
-		code, _, cert := estPost(t, e, "held/", csr)
-		if code != 200 || cert.Subject.CommonName != "held-est-1" {
-			t.Fatalf("retry after approval: %d", code)
+		res = enroll(t, b64)
+		if res.Code != 200 {
+			t.Fatalf("retry after approval: %d %s", res.Code, res.Body)
+		}
+		p7 := filepath.Join(dir, "held.p7")
+		if err := os.WriteFile(p7+".b64", res.Body, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		mustRunTool(t, openssl, "base64", "-d", "-in", p7+".b64", "-out", p7)
+		out := mustRunTool(t, openssl, "pkcs7", "-inform", "DER", "-in", p7, "-print_certs", "-noout")
+		if !strings.Contains(out, "subject=CN = held-est-1") {
+			t.Fatalf("issued: %s", out)
 		}
 		if a := e.call(t, "POST", "/requests/"+id+"/approve", nil, operator, nil); a.Code != 409 {
 			t.Fatalf("approving twice: %d, want 409", a.Code)
 		}
 	})
 	t.Run("fail/rejected", func(t *testing.T) {
-		_, csr := keyAndCSR(t, pkix.Name{CommonName: "held-est-2"})
-		if code, _, _ := estPost(t, e, "held/", csr); code != 202 {
-			t.Fatalf("first attempt: %d, want 202", code)
+		b64 := csrFile(t, "held-est-2")
+		if res := enroll(t, b64); res.Code != 202 {
+			t.Fatalf("first attempt: %d, want 202", res.Code)
 		}
 		id := pendingID(t, "held-est-2")
 		if a := e.call(t, "POST", "/requests/"+id+"/reject", map[string]string{"reason": "unknown device"}, operator, nil); a.Code != 200 {
 			t.Fatalf("reject: %d %s", a.Code, a.Body)
 		}
-		if code, _, _ := estPost(t, e, "held/", csr); code != 403 {
-			t.Fatalf("retry after rejection: %d, want 403", code)
+		if res := enroll(t, b64); res.Code != 403 || !strings.Contains(string(res.Body), "unknown device") {
+			t.Fatalf("retry after rejection: %d %s, want 403 naming the reason", res.Code, res.Body)
 		}
 	})
+}
+
+// TestAPIPagination pages through certificates over the real listener
+// while new ones are enrolled between pages: no page repeats a record and
+// every record present at the start is listed.
+func TestAPIPagination(t *testing.T) {
+	e := startAPIEnv(t, newDataDir(t))
+	viewer := e.token(t, "v", "viewer")
+	for i := 0; i < 12; i++ {
+		_, csr := keyAndCSR(t, pkix.Name{CommonName: fmt.Sprintf("page-%d", i)})
+		if code, _, _ := estPost(t, e, "", csr); code != 200 {
+			t.Fatalf("enroll %d: %d", i, code)
+		}
+	}
+	var all struct {
+		Certificates []struct{ Serial string } `json:"certificates"`
+	}
+	e.call(t, "GET", "/certificates?limit=1000", nil, viewer, nil).decode(t, &all)
+	seen := map[string]bool{}
+	cursor := ""
+	for page := 0; ; page++ {
+		var p struct {
+			Certificates []struct{ Serial string } `json:"certificates"`
+			NextCursor   string                    `json:"next_cursor"`
+		}
+		e.call(t, "GET", "/certificates?limit=5&cursor="+cursor, nil, viewer, nil).decode(t, &p)
+		for _, c := range p.Certificates {
+			if seen[c.Serial] {
+				t.Fatalf("serial %s on two pages", c.Serial)
+			}
+			seen[c.Serial] = true
+		}
+		_, csr := keyAndCSR(t, pkix.Name{CommonName: fmt.Sprintf("added-%d", page)})
+		if code, _, _ := estPost(t, e, "", csr); code != 200 {
+			t.Fatalf("enroll between pages: %d", code)
+		}
+		if p.NextCursor == "" {
+			break
+		}
+		if page > 20 {
+			t.Fatal("pagination does not end")
+		}
+		cursor = p.NextCursor
+	}
+	for _, c := range all.Certificates {
+		if !seen[c.Serial] {
+			t.Errorf("serial %s, present from the start, was never listed", c.Serial)
+		}
+	}
 }
 
 // TestAPIOneTimeChallenge: a one-time challenge made with the CLI enrolls
@@ -294,5 +372,33 @@ func TestAPIOneTimeChallenge(t *testing.T) {
 	}
 	if strings.Contains(e.srv.Stderr.String(), challenge) {
 		t.Error("the log holds a one-time challenge")
+	}
+}
+
+// TestAPIStaticRotation rotates a profile's static challenge over the API:
+// with no grace the config's secret stops working at once and the new one
+// works; a second rotation with a grace period keeps the first new one
+// valid beside the second.
+func TestAPIStaticRotation(t *testing.T) {
+	bin := requireTool(t, "scepclient")
+	e := startAPIEnv(t, newDataDir(t))
+	operator := e.token(t, "o", "operator")
+	url := e.srv.URL + "/scep/default"
+	var first, second struct{ Challenge string }
+	e.call(t, "PUT", "/profiles/default/static-challenge", map[string]string{"grace": "0s"}, operator, nil).decode(t, &first)
+	if r := runScepclient(t, bin, url, apiChallenge, "rot-old"); r.err == nil {
+		t.Fatalf("the retired config challenge still enrolls:\n%s", r.output)
+	}
+	if r := runScepclient(t, bin, url, first.Challenge, "rot-new"); r.err != nil {
+		t.Fatalf("the rotated challenge: %v\n%s", r.err, r.output)
+	}
+	e.call(t, "PUT", "/profiles/default/static-challenge", map[string]string{"grace": "1h"}, operator, nil).decode(t, &second)
+	for i, c := range []string{first.Challenge, second.Challenge} {
+		if r := runScepclient(t, bin, url, c, fmt.Sprintf("rot-grace-%d", i)); r.err != nil {
+			t.Fatalf("challenge %d after the second rotation: %v\n%s", i, r.err, r.output)
+		}
+	}
+	if strings.Contains(e.srv.Stderr.String(), first.Challenge) {
+		t.Error("the log holds a rotated challenge")
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -26,6 +27,7 @@ import (
 	"github.com/certgate/certgate/configs"
 	"github.com/certgate/certgate/enroll"
 	"github.com/certgate/certgate/store"
+	"github.com/certgate/certgate/validate"
 )
 
 // apiStore is everything the admin API keeps: bbolt provides it all.
@@ -34,6 +36,7 @@ type apiStore interface {
 	store.Requests
 	store.Challenges
 	store.Tokens
+	store.Secrets
 }
 
 // apiOptions builds the admin API's options. enr, c and sealer may be nil
@@ -42,7 +45,18 @@ type apiStore interface {
 func apiOptions(cfg *configs.Config, st apiStore, rv adminapi.Revoker, auth adminapi.Authenticator, enr *enroll.Service, c *local.CA, sealer *escrow.Sealer) adminapi.Options {
 	profiles := make(map[string]adminapi.ProfileInfo, len(cfg.Profiles))
 	for _, p := range cfg.Profiles {
-		profiles[p.Name] = adminapi.ProfileInfo{OneTime: p.Validator.OneTime, OneTimeTTL: p.Validator.OneTimeTTL.Std()}
+		info := adminapi.ProfileInfo{OneTime: p.Validator.OneTime, OneTimeTTL: p.Validator.OneTimeTTL.Std(),
+			Static: p.Validator.Type == "static"}
+		if info.Static && p.Validator.HasStaticSecrets() {
+			// Hashes only: a failure to read a secret here leaves the
+			// config's secrets unretired by rotation, which serve reports.
+			if secrets, err := p.Validator.LoadSecrets(cfg.DataDir, os.Getenv); err == nil {
+				for _, sec := range secrets {
+					info.StaticHashes = append(info.StaticHashes, validate.ChallengeHash(sec))
+				}
+			}
+		}
+		profiles[p.Name] = info
 	}
 	opts := adminapi.Options{Store: st, Revoker: rv, Auth: auth, Profiles: profiles}
 	if enr != nil {
@@ -176,7 +190,8 @@ func startAPI(cfg *configs.Config, g *gateway, log zerolog.Logger) (*apiListener
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", g.httpMetrics.wrap("api", g.api.Handler()))
 	srv := &http.Server{
-		Handler: withRequestContext(log, cfg.HTTP.RequestTimeout.Std(), mux),
+		Handler:   withRequestContext(log, cfg.HTTP.RequestTimeout.Std(), mux),
+		ConnState: g.conns.hook,
 		TLSConfig: &tls.Config{
 			MinVersion:   tls.VersionTLS12,
 			Certificates: []tls.Certificate{*cert},

@@ -129,6 +129,7 @@ func startEST(cfg *configs.Config, g *gateway, log zerolog.Logger) (*estListener
 	mux.Handle(est.PathPrefix, g.httpMetrics.wrap("est", g.est.Handler()))
 	srv := &http.Server{
 		Handler:           withRequestContext(log, cfg.HTTP.RequestTimeout.Std(), mux),
+		ConnState:         g.conns.hook,
 		TLSConfig:         tlsCfg,
 		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout.Std(),
 		ReadTimeout:       cfg.HTTP.ReadTimeout.Std(),

@@ -95,8 +95,11 @@ func runRequestsDecide(verb string, args []string, stdout, stderr io.Writer) err
 }
 
 func runChallenge(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "rotate" {
+		return runChallengeRotate(args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "new" {
-		return &usageError{"challenge: want: challenge new PROFILE [--ttl D] [--subject CN] [--device ID]"}
+		return &usageError{"challenge: want: challenge new PROFILE [--ttl D] [--subject CN] [--device ID] | challenge rotate PROFILE [--grace D]"}
 	}
 	fs := newFlagSet("challenge new", stderr)
 	cf := addCommonFlags(fs)
@@ -125,5 +128,36 @@ func runChallenge(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout, got.Challenge)
 	fmt.Fprintf(stderr, "one-time challenge for profile %s, valid until %s\n", pos[0], got.ExpiresAt.UTC().Format(time.RFC3339))
+	return nil
+}
+
+// runChallengeRotate replaces a profile's static challenge; the old ones
+// stay valid for --grace.
+func runChallengeRotate(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("challenge rotate", stderr)
+	cf := addCommonFlags(fs)
+	grace := fs.String("grace", "24h", "how long the previous challenges stay valid")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return &usageError{"challenge rotate: want exactly one PROFILE"}
+	}
+	api, err := cf.api()
+	if err != nil {
+		return err
+	}
+	defer api.Close()
+	var got struct {
+		Challenge string    `json:"challenge"`
+		Until     time.Time `json:"previous_valid_until"`
+	}
+	if _, err := api.do(context.Background(), "PUT", "/api/v1/profiles/"+url.PathEscape(pos[0])+"/static-challenge",
+		map[string]string{"grace": *grace}, &got, ""); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, got.Challenge)
+	fmt.Fprintf(stderr, "new static challenge for profile %s; the previous ones are valid until %s\n", pos[0], got.Until.UTC().Format(time.RFC3339))
 	return nil
 }

@@ -84,6 +84,7 @@ func serve(ctx context.Context, cfg *configs.Config, log zerolog.Logger, stdout 
 
 	srv := &http.Server{
 		Handler:           routes(g, log),
+		ConnState:         g.conns.hook,
 		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout.Std(),
 		ReadTimeout:       cfg.HTTP.ReadTimeout.Std(),
 		WriteTimeout:      cfg.HTTP.WriteTimeout.Std(),
@@ -143,7 +144,7 @@ func serve(ctx context.Context, cfg *configs.Config, log zerolog.Logger, stdout 
 	log.Info().Msg("shutting down: draining in-flight requests")
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout.Std())
 	defer cancel()
-	drain(servers, g.draining, cfg.HTTP.ShutdownTimeout.Std())
+	drain(servers, g.conns, g.draining, cfg.HTTP.ShutdownTimeout.Std())
 	for _, s := range servers {
 		if serr := s.Shutdown(sctx); serr != nil && err == nil {
 			err = serr
@@ -167,7 +168,7 @@ func build(cfg *configs.Config, log zerolog.Logger) (*gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &gateway{cfg: cfg, ca: c, store: st, registry: newRegistry(), createdCA: created, draining: new(atomic.Bool)}
+	g := &gateway{cfg: cfg, ca: c, store: st, registry: newRegistry(), createdCA: created, draining: new(atomic.Bool), conns: newConnTracker()}
 	g.httpMetrics = newHTTPMetrics(g.registry)
 	sealer, err := openEscrow(cfg)
 	if err != nil {
@@ -287,23 +288,6 @@ func readyHandler(st store.Store, draining *atomic.Bool) http.Handler {
 		}
 		_, _ = io.WriteString(w, "ready\n")
 	})
-}
-
-// drainDelay is how long a stopping server keeps serving before Shutdown.
-// http.Server.Shutdown closes connections it considers idle, including
-// ones whose request is in the socket but not yet read (golang/go#75591),
-// so requests a client already sent would get no answer. During the delay
-// /readyz fails (load balancers stop sending), keep-alives are off (each
-// connection closes after its current request) and requests already sent
-// are read and answered.
-const drainDelay = time.Second
-
-func drain(servers []*http.Server, draining *atomic.Bool, shutdownTimeout time.Duration) {
-	draining.Store(true)
-	for _, srv := range servers {
-		srv.SetKeepAlivesEnabled(false)
-	}
-	time.Sleep(min(drainDelay, shutdownTimeout/2))
 }
 
 // fixPublicURLPort replaces a ":0" port (listen on any free port) in the

@@ -41,6 +41,8 @@ type gateway struct {
 	mdm *mdmValidators
 	// draining is set once shutdown begins; /readyz then fails.
 	draining *atomic.Bool
+	// conns follows every listener's connections for the drain.
+	conns *connTracker
 }
 
 // storePath is where the bbolt database lives in the data dir.
@@ -68,7 +70,14 @@ func openCA(cfg *configs.Config) (*local.CA, bool, error) {
 
 // buildProfiles pairs each configured profile with its policy, the local CA
 // and its validator.
-func buildProfiles(cfg *configs.Config, issuer ca.Issuer, challenges validate.ChallengeConsumer, sealer *escrow.Sealer, mdm *mdmValidators, getenv func(string) string) (map[string]*enroll.Profile, error) {
+// validatorStore is what the static and one-time validators keep in the
+// store.
+type validatorStore interface {
+	validate.ChallengeConsumer
+	validate.SecretStore
+}
+
+func buildProfiles(cfg *configs.Config, issuer ca.Issuer, challenges validatorStore, sealer *escrow.Sealer, mdm *mdmValidators, getenv func(string) string) (map[string]*enroll.Profile, error) {
 	out := make(map[string]*enroll.Profile, len(cfg.Profiles))
 	for i, pc := range cfg.Profiles {
 		policy, err := pc.ProfileConfig.Build()
@@ -99,21 +108,22 @@ func buildProfiles(cfg *configs.Config, issuer ca.Issuer, challenges validate.Ch
 
 // buildValidator makes a profile's validator: its static secrets, one-time
 // challenges, or either.
-func buildValidator(cfg *configs.Config, vc configs.ValidatorConfig, challenges validate.ChallengeConsumer, getenv func(string) string) (validate.Validator, error) {
-	var chain validate.AnyOf
+func buildValidator(cfg *configs.Config, vc configs.ValidatorConfig, st validatorStore, getenv func(string) string) (validate.Validator, error) {
+	var static *validate.Static
 	if vc.HasStaticSecrets() {
-		secrets, err := vc.LoadSecrets(cfg.DataDir, getenv)
+		configured, err := vc.LoadSecrets(cfg.DataDir, getenv)
 		if err != nil {
 			return nil, err
 		}
-		static, err := validate.NewStatic(secrets)
-		if err != nil {
+		if static, err = validate.NewStatic(configured); err != nil {
 			return nil, err
 		}
-		chain = append(chain, static)
 	}
+	// The config's secrets, overridden by rotations made through the
+	// admin API (kept in the store, so every replica sees them).
+	chain := validate.AnyOf{validate.NewManagedStatic(static, st, nil)}
 	if vc.OneTime {
-		ot, err := validate.NewOneTime(challenges, nil)
+		ot, err := validate.NewOneTime(st, nil)
 		if err != nil {
 			return nil, err
 		}

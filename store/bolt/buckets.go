@@ -83,13 +83,15 @@ var (
 	bucketChallenges       = []byte("challenges")
 	bucketTokens           = []byte("tokens")
 	bucketIdxTokenHash     = []byte("idx_token_hash")
+	// bucketStaticSecrets: profile → JSON list of store.StaticSecret.
+	bucketStaticSecrets = []byte("static_secrets")
 
 	// blobKinds are the store.BlobKind values with a bucket; any other kind
 	// is store.ErrInvalid, so a typo cannot create buckets.
 	blobKinds = []store.BlobKind{store.BlobOCSP, store.BlobCRL}
 
 	allBuckets = append([][]byte{bucketMeta, bucketCerts, bucketIdxExpiry, bucketIdxSubject, bucketIdxDevice, bucketSequences,
-		bucketRequests, bucketIdxRequestKey, bucketIdxRequestStatus, bucketChallenges, bucketTokens, bucketIdxTokenHash},
+		bucketRequests, bucketIdxRequestKey, bucketIdxRequestStatus, bucketChallenges, bucketTokens, bucketIdxTokenHash, bucketStaticSecrets},
 		blobBucketNames()...)
 
 	keySchemaVersion = []byte("schema_version")

@@ -53,7 +53,8 @@ func newFixture(t *testing.T) *fixture {
 	}
 	srv, err := New(Options{
 		Store: st, Revoker: storeRevoker{st}, Auth: TLSAuth{Tokens: st, Certs: st},
-		Profiles: map[string]ProfileInfo{"dyn": {OneTime: true, OneTimeTTL: time.Hour}, "static": {}},
+		Profiles: map[string]ProfileInfo{"dyn": {OneTime: true, OneTimeTTL: time.Hour},
+			"static": {Static: true, StaticHashes: []string{validate.ChallengeHash("from-config")}}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -253,6 +254,45 @@ func TestCSVAndBulkRevoke(t *testing.T) {
 	}
 	if w := f.call(t, Operator, "POST", "/api/v1/certificates/revoke", `{"reason":"keyCompromise"}`); w.Code != 400 {
 		t.Fatalf("bulk revoke without filter: %d, want 400", w.Code)
+	}
+}
+
+func TestRotateStatic(t *testing.T) {
+	f := newFixture(t)
+	if w := f.call(t, Viewer, "PUT", "/api/v1/profiles/static/static-challenge", ""); w.Code != 403 {
+		t.Fatalf("viewer rotates: %d, want 403", w.Code)
+	}
+	if w := f.call(t, Operator, "PUT", "/api/v1/profiles/dyn/static-challenge", ""); w.Code != 409 {
+		t.Fatalf("rotating a profile without static challenge: %d, want 409", w.Code)
+	}
+	w := f.call(t, Operator, "PUT", "/api/v1/profiles/static/static-challenge", `{"grace":"2h"}`)
+	var got struct {
+		Challenge string    `json:"challenge"`
+		Until     time.Time `json:"previous_valid_until"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil || w.Code != 200 || len(got.Challenge) != 32 {
+		t.Fatalf("rotate: %d %s", w.Code, w.Body)
+	}
+	list, err := f.st.StaticSecrets(context.Background(), "static")
+	if err != nil || len(list) != 2 {
+		t.Fatalf("stored secrets %+v, %v; want the retired config secret and the new one", list, err)
+	}
+	for _, s := range list {
+		switch s.Hash {
+		case validate.ChallengeHash(got.Challenge):
+			if !s.ExpiresAt.IsZero() {
+				t.Error("the new secret has an expiry")
+			}
+		case validate.ChallengeHash("from-config"):
+			if !s.ExpiresAt.Equal(got.Until) {
+				t.Errorf("config secret expires %v, want %v", s.ExpiresAt, got.Until)
+			}
+		default:
+			t.Errorf("unexpected secret %+v", s)
+		}
+	}
+	if w := f.call(t, Operator, "PUT", "/api/v1/profiles/static/static-challenge", `{"grace":"forever"}`); w.Code != 400 {
+		t.Fatalf("bad grace: %d, want 400", w.Code)
 	}
 }
 

@@ -18,6 +18,7 @@ type Store interface {
 	Request(ctx context.Context, id string) (*store.PendingRequest, error)
 	DecideRequest(ctx context.Context, id string, approve bool, by, reason string, at time.Time) (*store.PendingRequest, error)
 	PutChallenge(ctx context.Context, c *store.Challenge) error
+	RotateStaticSecret(ctx context.Context, profile, hash string, retire []string, graceUntil, now time.Time) error
 	PutToken(ctx context.Context, t *store.APIToken) error
 	ListTokens(ctx context.Context) ([]*store.APIToken, error)
 	DeleteToken(ctx context.Context, id string) error
@@ -41,6 +42,10 @@ type ProfileInfo struct {
 	OneTime bool
 	// OneTimeTTL is the default challenge lifetime.
 	OneTimeTTL time.Duration
+	// Static: the profile takes static challenges, which can be rotated;
+	// StaticHashes are the config's (hex SHA-256), retired by a rotation.
+	Static       bool
+	StaticHashes []string
 }
 
 // Options configures a Server.
@@ -104,6 +109,7 @@ func Routes() []Route {
 		{"POST", "/api/v1/requests/{id}/approve", Operator, (*Server).approve},
 		{"POST", "/api/v1/requests/{id}/reject", Operator, (*Server).reject},
 		{"POST", "/api/v1/profiles/{name}/challenges", Operator, (*Server).newChallenge},
+		{"PUT", "/api/v1/profiles/{name}/static-challenge", Operator, (*Server).rotateStatic},
 		{"POST", "/api/v1/profiles/{name}/test-certificate", Admin, (*Server).testCertificate},
 		{"GET", "/api/v1/stats", Viewer, (*Server).stats},
 		{"GET", "/api/v1/tokens", Admin, (*Server).listTokens},
