@@ -58,6 +58,8 @@ type Config struct {
 	EST ESTConfig `yaml:"est"`
 	// AdminAPI configures the admin REST API on its own TLS listener.
 	AdminAPI AdminAPIConfig `yaml:"admin_api"`
+	// Store chooses bbolt (default) or a PostgreSQL shared by replicas.
+	Store StoreConfig `yaml:"store"`
 	// Profiles are the certificate profiles; at least one, names unique.
 	// Set in YAML only (no env override).
 	Profiles []Profile `yaml:"profiles"`
@@ -249,6 +251,7 @@ func defaults() *Config {
 		CRL:      defaultCRL(),
 		EST:      defaultEST(),
 		AdminAPI: defaultAdminAPI(),
+		Store:    defaultStore(),
 	}
 }
 

@@ -55,6 +55,8 @@ func TestLoadBadFiles(t *testing.T) {
 		{"bad-two-docs.yaml", `more than one YAML document`},
 		{"bad-intune-no-secret.yaml", `profiles[0].validator.intune: exactly one of client_secret_env and client_secret_file is required`},
 		{"bad-intune-static.yaml", `profiles[0].validator: intune takes no static secrets`},
+		{"bad-store-postgres-no-dsn.yaml", `store: type postgres needs exactly one of dsn_env and dsn_file`},
+		{"bad-store-type.yaml", `store.type: `},
 		{"bad-approval.yaml", `profiles[0].approval: `},
 		{"bad-one-time-ttl.yaml", `profiles[0].validator.one_time_ttl: 10s is outside 1m..168h`},
 		{"bad-admin-api-listen.yaml", `admin_api.listen: "localhost:api" is not host:port or off`},

@@ -58,6 +58,9 @@ var envOverrides = []envOverride{
 	{"CERTGATE_EST_KEY_FILE", "est.key_file", str(func(c *Config) *string { return &c.EST.KeyFile })},
 	{"CERTGATE_EST_DEFAULT_PROFILE", "est.default_profile", str(func(c *Config) *string { return &c.EST.DefaultProfile })},
 	{"CERTGATE_ADMIN_API_LISTEN", "admin_api.listen", str(func(c *Config) *string { return &c.AdminAPI.Listen })},
+	{"CERTGATE_STORE_TYPE", "store.type", str(func(c *Config) *string { return &c.Store.Type })},
+	{"CERTGATE_STORE_DSN_ENV", "store.dsn_env", str(func(c *Config) *string { return &c.Store.DSNEnv })},
+	{"CERTGATE_STORE_DSN_FILE", "store.dsn_file", str(func(c *Config) *string { return &c.Store.DSNFile })},
 	{"CERTGATE_CRL_DEBOUNCE", "crl.debounce", dur(func(c *Config) *Duration { return &c.CRL.Debounce })},
 }
 

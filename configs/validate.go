@@ -111,6 +111,7 @@ func (c *Config) validate() []*FieldError {
 	c.validateProfiles(p)
 	c.EST.validate(p, c)
 	c.AdminAPI.validate(p)
+	c.Store.validate(p)
 	return p.list
 }
 

@@ -28,6 +28,18 @@ import (
 // status, headers and (for 200) the issued certificate.
 func estPost(t *testing.T, e *apiEnv, profile string, csr []byte) (int, http.Header, *x509.Certificate) {
 	t.Helper()
+	return estPostWith(t, e, profile, csr, apiChallenge)
+}
+
+// estPostAuth is estPost with another Basic password, returning the status.
+func estPostAuth(t *testing.T, e *apiEnv, profile string, csr []byte, password string) int {
+	t.Helper()
+	code, _, _ := estPostWith(t, e, profile, csr, password)
+	return code
+}
+
+func estPostWith(t *testing.T, e *apiEnv, profile string, csr []byte, password string) (int, http.Header, *x509.Certificate) {
+	t.Helper()
 	hc := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: e.root}}}
 	defer hc.CloseIdleConnections()
 	req, err := http.NewRequest("POST", e.est+profile+"/simpleenroll", strings.NewReader(base64.StdEncoding.EncodeToString(csr)))
@@ -35,7 +47,7 @@ func estPost(t *testing.T, e *apiEnv, profile string, csr []byte) (int, http.Hea
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/pkcs10")
-	req.SetBasicAuth("device", apiChallenge)
+	req.SetBasicAuth("device", password)
 	resp, err := hc.Do(req)
 	if err != nil {
 		t.Fatal(err)

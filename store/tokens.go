@@ -50,6 +50,7 @@ type Secrets interface {
 	// RotateStaticSecret makes hash the profile's current secret, in one
 	// step: every earlier current secret, and each hash in retire not yet
 	// listed (the config's secrets), gets ExpiresAt graceUntil. Entries
-	// whose grace ended before now are dropped.
+	// whose grace ended before now are dropped, except those in retire:
+	// a retired config secret must stay listed, or it would count again.
 	RotateStaticSecret(ctx context.Context, profile, hash string, retire []string, graceUntil, now time.Time) error
 }

@@ -23,7 +23,6 @@ import (
 	"github.com/certgate/certgate/cmd/certgate/adminapi"
 	"github.com/certgate/certgate/configs"
 	"github.com/certgate/certgate/store"
-	"github.com/certgate/certgate/store/bolt"
 )
 
 // apiClient is how the CLI speaks the admin API: to the running server
@@ -55,7 +54,7 @@ func openAPI(cfg *configs.Config) (*apiClient, error) {
 	if !errors.Is(err, os.ErrNotExist) && !errors.Is(err, syscall.ECONNREFUSED) {
 		return nil, fmt.Errorf("admin socket %s: %w", sock, err)
 	}
-	st, err := bolt.Open(storePath(cfg), bolt.Options{})
+	st, err := offlineStore(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +72,7 @@ func openAPI(cfg *configs.Config) (*apiClient, error) {
 			return nil, err
 		}
 	}
-	srv, err := adminapi.New(apiOptions(cfg, st, offlineRevoker{st}, adminapi.SocketAuth{}, nil, c, sealer))
+	srv, err := adminapi.New(apiOptions(cfg, st.records, offlineRevoker{st}, adminapi.SocketAuth{}, nil, c, sealer))
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -167,17 +166,17 @@ func (c *apiClient) do(ctx context.Context, method, path string, body, out any, 
 // offlineRevoker revokes in the database and drops what a server would
 // otherwise serve stale at its next start: the pre-signed OCSP responses
 // and the cached CRL (the CRL scheduler rebuilds a missing CRL at start).
-type offlineRevoker struct{ st *bolt.Store }
+type offlineRevoker struct{ st *stores }
 
 func (o offlineRevoker) Revoke(ctx context.Context, serial *big.Int, reason int, at time.Time) (*store.CertRecord, error) {
-	rec, err := o.st.Revoke(ctx, serial, reason, at)
+	rec, err := o.st.records.Revoke(ctx, serial, reason, at)
 	if err != nil {
 		return nil, err
 	}
-	if err := ocsp.DropStored(ctx, o.st, rec.Issuer, serial); err != nil {
+	if err := ocsp.DropStored(ctx, o.st.cache, rec.Issuer, serial); err != nil {
 		return nil, fmt.Errorf("revoked, but: %w", err)
 	}
-	if err := o.st.DeleteBlob(ctx, store.BlobCRL, rec.Issuer); err != nil {
+	if err := o.st.cache.DeleteBlob(ctx, store.BlobCRL, rec.Issuer); err != nil {
 		return nil, fmt.Errorf("revoked, but the cached CRL could not be dropped: %w", err)
 	}
 	return rec, nil

@@ -30,19 +30,10 @@ import (
 	"github.com/certgate/certgate/validate"
 )
 
-// apiStore is everything the admin API keeps: bbolt provides it all.
-type apiStore interface {
-	store.Store
-	store.Requests
-	store.Challenges
-	store.Tokens
-	store.Secrets
-}
-
 // apiOptions builds the admin API's options. enr, c and sealer may be nil
 // (the CLI without a server has no enrollment service), which turns the
 // routes needing them into 501s.
-func apiOptions(cfg *configs.Config, st apiStore, rv adminapi.Revoker, auth adminapi.Authenticator, enr *enroll.Service, c *local.CA, sealer *escrow.Sealer) adminapi.Options {
+func apiOptions(cfg *configs.Config, st recordStore, rv adminapi.Revoker, auth adminapi.Authenticator, enr *enroll.Service, c *local.CA, sealer *escrow.Sealer) adminapi.Options {
 	profiles := make(map[string]adminapi.ProfileInfo, len(cfg.Profiles))
 	for _, p := range cfg.Profiles {
 		info := adminapi.ProfileInfo{OneTime: p.Validator.OneTime, OneTimeTTL: p.Validator.OneTimeTTL.Std(),

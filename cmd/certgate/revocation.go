@@ -17,14 +17,6 @@ import (
 	"github.com/certgate/certgate/store"
 )
 
-// revocationStore is what OCSP and CRL serving need from the store: the
-// records, a blob cache and CRL numbers. bbolt provides all three.
-type revocationStore interface {
-	store.Store
-	store.Cache
-	store.Sequencer
-}
-
 // revocation serves OCSP and CRLs and keeps them in step with revocations.
 type revocation struct {
 	st   store.Store
@@ -34,7 +26,9 @@ type revocation struct {
 	byCA map[string]*crl.Scheduler
 }
 
-func newRevocation(cfg *configs.Config, c *local.CA, st revocationStore, reg prometheus.Registerer, log zerolog.Logger) (*revocation, error) {
+// newRevocation serves OCSP and CRLs from the records in st, keeping
+// pre-signed answers in cache and CRL numbers in st (shared by replicas).
+func newRevocation(cfg *configs.Config, c *local.CA, st recordStore, cache store.Cache, reg prometheus.Registerer, log zerolog.Logger) (*revocation, error) {
 	sc := ocsp.SignerConfig{Name: c.Name(), Issuer: c.Certificate(), ResponderValidity: cfg.OCSP.ResponderValidity.Std()}
 	if cfg.OCSP.Signer == "ca" {
 		sc.Key = c.Signer()
@@ -50,7 +44,7 @@ func newRevocation(cfg *configs.Config, c *local.CA, st revocationStore, reg pro
 	resp, err := ocsp.New(ocsp.Options{
 		CAs:             []*ocsp.Signer{signer},
 		Source:          st,
-		Cache:           st,
+		Cache:           cache,
 		Validity:        cfg.OCSP.Validity.Std(),
 		MemEntries:      cfg.OCSP.MemoryEntries,
 		RefreshInterval: cfg.OCSP.RefreshInterval.Std(),
@@ -64,7 +58,7 @@ func newRevocation(cfg *configs.Config, c *local.CA, st revocationStore, reg pro
 		CA:        c,
 		PublicURL: cfg.PublicURL,
 		Source:    st,
-		Cache:     st,
+		Cache:     cache,
 		Numbers:   st,
 		Validity:  cfg.CRL.Validity.Std(),
 		Debounce:  cfg.CRL.Debounce.Std(),
@@ -109,4 +103,17 @@ func (r *revocation) Revoke(ctx context.Context, serial *big.Int, reason int, at
 		s.Trigger()
 	}
 	return rec, nil
+}
+
+// revokedElsewhere makes this replica's OCSP and CRL reflect a revocation
+// another replica recorded in the shared store: the pre-signed answer for
+// the serial is dropped, so the next request is signed from the record.
+func (r *revocation) revokedElsewhere(ctx context.Context, issuer string, serial *big.Int) error {
+	if err := r.ocsp.Invalidate(ctx, issuer, serial); err != nil {
+		return err
+	}
+	if s, ok := r.byCA[issuer]; ok {
+		s.Trigger()
+	}
+	return nil
 }

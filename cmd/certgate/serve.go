@@ -25,7 +25,6 @@ import (
 	"github.com/certgate/certgate/enroll"
 	"github.com/certgate/certgate/scep"
 	"github.com/certgate/certgate/store"
-	"github.com/certgate/certgate/store/bolt"
 )
 
 func runServe(args []string, stdout, stderr io.Writer) error {
@@ -77,7 +76,7 @@ func serve(ctx context.Context, cfg *configs.Config, log zerolog.Logger, stdout 
 		return err
 	}
 	defer func() {
-		if err := g.store.Close(); err != nil {
+		if err := g.stores.Close(); err != nil {
 			log.Error().Err(err).Msg("close store")
 		}
 	}()
@@ -96,6 +95,9 @@ func serve(ctx context.Context, cfg *configs.Config, log zerolog.Logger, stdout 
 	defer stopBackground()
 	g.revocation.run(bg)
 	g.mdm.run(bg, g.revocation, log)
+	if g.stores.shared != nil {
+		followRevocations(bg, g.stores.shared, g.revocation, log)
+	}
 	estL, err := startEST(cfg, g, log)
 	if err != nil {
 		return err
@@ -164,33 +166,33 @@ func build(cfg *configs.Config, log zerolog.Logger) (*gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := bolt.Open(storePath(cfg), bolt.Options{})
+	sts, err := openStores(cfg, os.Getenv)
 	if err != nil {
 		return nil, err
 	}
-	g := &gateway{cfg: cfg, ca: c, store: st, registry: newRegistry(), createdCA: created, draining: new(atomic.Bool), conns: newConnTracker()}
+	g := &gateway{cfg: cfg, ca: c, store: sts.records, stores: sts, registry: newRegistry(), createdCA: created, draining: new(atomic.Bool), conns: newConnTracker()}
 	g.httpMetrics = newHTTPMetrics(g.registry)
 	sealer, err := openEscrow(cfg)
 	if err != nil {
-		st.Close()
+		sts.Close()
 		return nil, err
 	}
-	g.revocation, err = newRevocation(cfg, c, st, g.registry, log)
+	g.revocation, err = newRevocation(cfg, c, sts.records, sts.cache, g.registry, log)
 	if err != nil {
-		st.Close()
+		sts.Close()
 		return nil, err
 	}
 	g.mdm = &mdmValidators{reg: g.registry}
-	profiles, err := buildProfiles(cfg, c, st, sealer, g.mdm, os.Getenv)
+	profiles, err := buildProfiles(cfg, c, sts.records, sealer, g.mdm, os.Getenv)
 	if err != nil {
-		st.Close()
+		sts.Close()
 		return nil, err
 	}
 	g.enroller, err = enroll.NewService(enroll.Options{
-		Profiles: profiles, Store: st, Requests: st, Revoker: g.revocation, Metrics: enroll.NewMetrics(g.registry),
+		Profiles: profiles, Store: sts.records, Requests: sts.records, Revoker: g.revocation, Metrics: enroll.NewMetrics(g.registry),
 	})
 	if err != nil {
-		st.Close()
+		sts.Close()
 		return nil, err
 	}
 	g.scep, err = scep.New(scep.Options{
@@ -203,22 +205,22 @@ func build(cfg *configs.Config, log zerolog.Logger) (*gateway, error) {
 		Registerer:     g.registry,
 	})
 	if err != nil {
-		st.Close()
+		sts.Close()
 		return nil, err
 	}
 	g.est, err = buildEST(cfg, g)
 	if err != nil {
-		st.Close()
+		sts.Close()
 		return nil, err
 	}
-	g.api, err = adminapi.New(apiOptions(cfg, st, g.revocation, adminapi.TLSAuth{Tokens: st, Certs: st}, g.enroller, c, sealer))
+	g.api, err = adminapi.New(apiOptions(cfg, sts.records, g.revocation, adminapi.TLSAuth{Tokens: sts.records, Certs: sts.records}, g.enroller, c, sealer))
 	if err != nil {
-		st.Close()
+		sts.Close()
 		return nil, err
 	}
-	g.apiSocket, err = adminapi.New(apiOptions(cfg, st, g.revocation, adminapi.SocketAuth{}, g.enroller, c, sealer))
+	g.apiSocket, err = adminapi.New(apiOptions(cfg, sts.records, g.revocation, adminapi.SocketAuth{}, g.enroller, c, sealer))
 	if err != nil {
-		st.Close()
+		sts.Close()
 		return nil, err
 	}
 	return g, nil

@@ -14,7 +14,6 @@ import (
 	"github.com/certgate/certgate/enroll"
 	"github.com/certgate/certgate/est"
 	"github.com/certgate/certgate/scep"
-	"github.com/certgate/certgate/store"
 	"github.com/certgate/certgate/validate"
 )
 
@@ -23,7 +22,8 @@ import (
 type gateway struct {
 	cfg      *configs.Config
 	ca       *local.CA
-	store    store.Store
+	store    recordStore
+	stores   *stores
 	enroller *enroll.Service
 	scep     *scep.Server
 	est      *est.Server

@@ -39,6 +39,11 @@ func TestChallengesConformance(t *testing.T) {
 	storetest.RunChallenges(t, func(t *testing.T, db string) storetest.ChallengeStore { return open(t, db) })
 }
 
+func TestSecretsConformance(t *testing.T) {
+	open := openNamed(t)
+	storetest.RunSecrets(t, func(t *testing.T, db string) storetest.SecretStore { return open(t, db) })
+}
+
 func TestTokensConformance(t *testing.T) {
 	open := openNamed(t)
 	storetest.RunTokens(t, func(t *testing.T, db string) storetest.TokenStore { return open(t, db) })

@@ -49,6 +49,10 @@ func (s *Store) RotateStaticSecret(ctx context.Context, profile, hash string, re
 			}
 		}
 		known := map[string]bool{}
+		isRetired := map[string]bool{}
+		for _, h := range retire {
+			isRetired[h] = true
+		}
 		var kept []store.StaticSecret
 		for _, e := range list {
 			if e.Hash == hash {
@@ -58,7 +62,9 @@ func (s *Store) RotateStaticSecret(ctx context.Context, profile, hash string, re
 				e.ExpiresAt = graceUntil
 			}
 			known[e.Hash] = true
-			if e.ExpiresAt.After(now) {
+			// A retired config secret stays listed after its grace:
+			// without its entry the config would make it valid again.
+			if e.ExpiresAt.After(now) || isRetired[e.Hash] {
 				kept = append(kept, e)
 			}
 		}

@@ -1,0 +1,74 @@
+package postgres
+
+import (
+	"context"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/certgate/certgate/store"
+)
+
+// revocationChannel is the NOTIFY channel Revoke announces on; the
+// payload is "<issuer> <serial hex>".
+const revocationChannel = "certgate_revocations"
+
+// ListenRevocations calls fn for every revocation any replica commits
+// until ctx ends or the connection fails, and returns why it stopped. It
+// holds one pool connection for its whole life.
+func (s *Store) ListenRevocations(ctx context.Context, fn func(issuer string, serial *big.Int)) error {
+	return s.wrap("listen for revocations", s.do(ctx, func(pool *pgxpool.Pool) error {
+		conn, err := pool.Acquire(ctx)
+		if err != nil {
+			return err
+		}
+		// A connection left LISTENing must not go back to the pool.
+		defer func() {
+			_ = conn.Conn().Close(context.Background())
+			conn.Release()
+		}()
+		if _, err := conn.Exec(ctx, "LISTEN "+revocationChannel); err != nil {
+			return err
+		}
+		for {
+			n, err := conn.Conn().WaitForNotification(ctx)
+			if err != nil {
+				return err
+			}
+			issuer, serialHex, ok := strings.Cut(n.Payload, " ")
+			if !ok {
+				continue
+			}
+			if serial, err := store.ParseSerial(serialHex); err == nil {
+				fn(issuer, serial)
+			}
+		}
+	}))
+}
+
+// RevokedSince returns the records revoked at or after since (by their
+// revocation time), for a replica catching up on notifications it missed.
+func (s *Store) RevokedSince(ctx context.Context, since time.Time) ([]*store.CertRecord, error) {
+	var out []*store.CertRecord
+	err := s.do(ctx, func(pool *pgxpool.Pool) error {
+		rows, err := pool.Query(ctx, `SELECT `+recordColumns+` FROM certs WHERE status = 'revoked' AND revoked_at >= $1`, since)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			rec, err := scanRecord(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, rec)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, s.wrap("revoked since "+since.UTC().Format(time.RFC3339), err)
+	}
+	return out, nil
+}
