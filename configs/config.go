@@ -60,6 +60,9 @@ type Config struct {
 	AdminAPI AdminAPIConfig `yaml:"admin_api"`
 	// Store chooses bbolt (default) or a PostgreSQL shared by replicas.
 	Store StoreConfig `yaml:"store"`
+	// Upstreams are upstream CAs that profiles may issue through
+	// (profiles[].issuer). YAML only.
+	Upstreams []UpstreamConfig `yaml:"upstreams"`
 	// Profiles are the certificate profiles; at least one, names unique.
 	// Set in YAML only (no env override).
 	Profiles []Profile `yaml:"profiles"`
@@ -135,6 +138,9 @@ type Profile struct {
 	Validator ValidatorConfig `yaml:"validator"`
 	// EST holds the profile's EST settings.
 	EST ProfileEST `yaml:"est"`
+	// Issuer names an upstream CA (upstreams[].name) that issues for this
+	// profile; default: the local CA.
+	Issuer string `yaml:"issuer"`
 	// Approval is "none" (default) or "manual": manual holds every new
 	// enrollment (renewals excepted) until an operator approves it through
 	// the admin API; SCEP answers PENDING, EST 202 with Retry-After.

@@ -112,6 +112,7 @@ func (c *Config) validate() []*FieldError {
 	c.EST.validate(p, c)
 	c.AdminAPI.validate(p)
 	c.Store.validate(p)
+	c.validateUpstreams(p)
 	return p.list
 }
 

@@ -79,6 +79,9 @@ type Profile struct {
 	// Approval holds every new enrollment (not renewals) until an
 	// operator approves it; Options.Requests must be set.
 	Approval bool
+	// Upstream, when set, issues instead of Issuer: the CSR goes to an
+	// upstream CA (Issuer still checks the profile's policy).
+	Upstream Forwarder
 	// Notifier, when set, is told the outcome of every issuance its
 	// validator allowed (Intune's success and failure notifications). A
 	// failed success notification revokes the certificate (reason

@@ -222,6 +222,9 @@ func (s *Service) authorise(ctx context.Context, req *Request, p *Profile) (auth
 // issue reserves, signs and records the certificate for an authorised
 // request.
 func (s *Service) issue(ctx context.Context, req *Request, p *Profile, a authorisation) (*Result, error) {
+	if p.Upstream != nil {
+		return s.issueUpstream(ctx, req, p, a)
+	}
 	deviceID, renewalOf := a.deviceID, a.renewalOf
 	draft, rec, err := s.reserve(ctx, req, p)
 	if err != nil {

@@ -183,7 +183,12 @@ func build(cfg *configs.Config, log zerolog.Logger) (*gateway, error) {
 		return nil, err
 	}
 	g.mdm = &mdmValidators{reg: g.registry}
-	profiles, err := buildProfiles(cfg, c, sts.records, sealer, g.mdm, os.Getenv)
+	upstreams, err := buildUpstreams(cfg, g.registry, os.Getenv)
+	if err != nil {
+		sts.Close()
+		return nil, err
+	}
+	profiles, err := buildProfiles(cfg, c, sts.records, sealer, g.mdm, upstreams, os.Getenv)
 	if err != nil {
 		sts.Close()
 		return nil, err

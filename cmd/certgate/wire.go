@@ -77,7 +77,7 @@ type validatorStore interface {
 	validate.SecretStore
 }
 
-func buildProfiles(cfg *configs.Config, issuer ca.Issuer, challenges validatorStore, sealer *escrow.Sealer, mdm *mdmValidators, getenv func(string) string) (map[string]*enroll.Profile, error) {
+func buildProfiles(cfg *configs.Config, issuer ca.Issuer, challenges validatorStore, sealer *escrow.Sealer, mdm *mdmValidators, upstreams map[string]enroll.Forwarder, getenv func(string) string) (map[string]*enroll.Profile, error) {
 	out := make(map[string]*enroll.Profile, len(cfg.Profiles))
 	for i, pc := range cfg.Profiles {
 		policy, err := pc.ProfileConfig.Build()
@@ -100,6 +100,9 @@ func buildProfiles(cfg *configs.Config, issuer ca.Issuer, challenges validatorSt
 			Approval:      pc.Approval == "manual", Notifier: notifier}
 		if k := pc.EST.ServerKeyGen; k != nil && k.Escrow {
 			ep.Escrow = sealer
+		}
+		if pc.Issuer != "" {
+			ep.Upstream = upstreams[pc.Issuer]
 		}
 		out[policy.Name] = ep
 	}
