@@ -156,10 +156,12 @@ type Profile struct {
 // is accepted, so a secret can be rotated by adding the new one before
 // removing the old.
 type ValidatorConfig struct {
-	// Type is "static" (default) or "intune".
+	// Type is "static" (default), "intune" or "jamf".
 	Type string `yaml:"type"`
 	// Intune configures the intune validator.
 	Intune *IntuneConfig `yaml:"intune"`
+	// Jamf configures the jamf validator.
+	Jamf *JamfConfig `yaml:"jamf"`
 	// Secrets are inline secrets. Discouraged: the config file is often
 	// world-readable or checked in; prefer SecretsEnv or SecretsFile.
 	Secrets []string `yaml:"secrets"`
@@ -280,6 +282,15 @@ func (c *Config) derive() {
 		}
 		if c.Profiles[i].Validator.OneTimeTTL == 0 {
 			c.Profiles[i].Validator.OneTimeTTL = Duration(time.Hour)
+		}
+		if j := c.Profiles[i].Validator.Jamf; j != nil {
+			if j.BindSubject == nil {
+				bind := true
+				j.BindSubject = &bind
+			}
+			if j.Webhook != nil && j.Webhook.Bind == "" {
+				j.Webhook.Bind = "none"
+			}
 		}
 		if c.Profiles[i].Approval == "" {
 			c.Profiles[i].Approval = "none"

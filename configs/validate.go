@@ -261,6 +261,17 @@ func (v *ValidatorConfig) validate(p *problems, key string) {
 		if v.Intune != nil {
 			p.add(key+".intune", "only for type: intune")
 		}
+		if v.Jamf != nil {
+			p.add(key+".jamf", "only for type: jamf")
+		}
+	case "jamf":
+		if v.Jamf == nil {
+			p.add(key+".jamf", "required for type: jamf")
+			return
+		}
+		v.Jamf.validate(p, key+".jamf", v)
+		checkEnvName(p, key+".secrets_env", v.SecretsEnv)
+		return
 	case "intune":
 		if v.Intune == nil {
 			p.add(key+".intune", "required for type: intune (tenant_id, client_id, client secret)")
@@ -272,7 +283,7 @@ func (v *ValidatorConfig) validate(p *problems, key string) {
 		}
 		return
 	default:
-		p.add(key+".type", "unknown validator %q (want static or intune)", v.Type)
+		p.add(key+".type", "unknown validator %q (want static, intune or jamf)", v.Type)
 		return
 	}
 	if !v.HasStaticSecrets() && !v.OneTime {

@@ -127,6 +127,9 @@ func startEST(cfg *configs.Config, g *gateway, log zerolog.Logger) (*estListener
 	}
 	mux := http.NewServeMux()
 	mux.Handle(est.PathPrefix, g.httpMetrics.wrap("est", g.est.Handler()))
+	for path, h := range g.mdm.webhooks {
+		mux.Handle("POST "+path, g.httpMetrics.wrap("jamf_webhook", h))
+	}
 	srv := &http.Server{
 		Handler:           withRequestContext(log, cfg.HTTP.RequestTimeout.Std(), mux),
 		ConnState:         g.conns.hook,

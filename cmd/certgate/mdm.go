@@ -4,13 +4,17 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"net/http"
 	"os"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/certgate/certgate/configs"
+	"github.com/certgate/certgate/validate"
 	"github.com/certgate/certgate/validate/intune"
+	"github.com/certgate/certgate/validate/jamf"
 )
 
 // mdmValidators builds MDM validators. Profiles with the same MDM
@@ -19,6 +23,11 @@ import (
 type mdmValidators struct {
 	reg    prometheus.Registerer
 	byConf map[configs.IntuneConfig]*intune.Validator
+	// jamfMetrics are shared by every Jamf webhook and checker.
+	jamfMetrics *jamf.Metrics
+	// webhooks are the Jamf SCEPChallenge endpoints, by path, served on
+	// the EST listener (TLS, reachable by Jamf Cloud).
+	webhooks map[string]http.Handler
 }
 
 // run starts each Intune tenant's revocation poller until ctx ends.
@@ -46,16 +55,9 @@ func (m *mdmValidators) intune(cfg *configs.Config, ic configs.IntuneConfig, get
 		AuthorityURL: ic.AuthorityURL, GraphURL: ic.GraphURL, Timeout: ic.Timeout.Std(),
 	}
 	if ic.CAFile != "" {
-		pemBytes, err := os.ReadFile(cfg.ResolvePath(ic.CAFile))
+		roots, err := rootsWith(cfg, ic.CAFile)
 		if err != nil {
 			return nil, fmt.Errorf("intune.ca_file: %w", err)
-		}
-		roots, err := x509.SystemCertPool()
-		if err != nil {
-			roots = x509.NewCertPool()
-		}
-		if !roots.AppendCertsFromPEM(pemBytes) {
-			return nil, fmt.Errorf("intune.ca_file: %s holds no PEM certificate", ic.CAFile)
 		}
 		c.RootCAs = roots
 	}
@@ -71,4 +73,81 @@ func (m *mdmValidators) intune(cfg *configs.Config, ic configs.IntuneConfig, get
 	}
 	m.byConf[ic] = v
 	return v, nil
+}
+
+// jamfValidator builds a jamf profile's validator: the static challenge
+// and/or the webhook's one-time challenges, bound to the Jamf subject and
+// checked against Jamf Pro when configured. Its webhook, if any, is
+// registered for the EST listener.
+func (m *mdmValidators) jamfValidator(cfg *configs.Config, pc configs.Profile, st validatorStore, getenv func(string) string) (validate.Validator, error) {
+	jc := pc.Validator.Jamf
+	if m.jamfMetrics == nil && m.reg != nil {
+		jm, err := jamf.NewMetrics(m.reg)
+		if err != nil {
+			return nil, err
+		}
+		m.jamfMetrics = jm
+	}
+	vc := pc.Validator
+	vc.OneTime = vc.OneTime || jc.Webhook != nil
+	base, err := buildValidator(cfg, vc, st, getenv)
+	if err != nil {
+		return nil, err
+	}
+	if w := jc.Webhook; w != nil {
+		pass := strings.TrimSpace(getenv(w.PasswordEnv))
+		if pass == "" {
+			return nil, fmt.Errorf("jamf.webhook.password_env %s is empty", w.PasswordEnv)
+		}
+		bind := map[string]jamf.BindTo{"none": jamf.BindNone, "payload": jamf.BindPayloadIdentifier, "udid": jamf.BindDeviceUDID}[w.Bind]
+		hook, err := jamf.NewWebhook(jamf.WebhookConfig{Profile: pc.Name, Username: w.Username, Password: pass,
+			Store: st, TTL: w.TTL.Std(), Bind: bind, Metrics: m.jamfMetrics})
+		if err != nil {
+			return nil, err
+		}
+		if m.webhooks == nil {
+			m.webhooks = map[string]http.Handler{}
+		}
+		m.webhooks["/jamf/"+pc.Name+"/scep-challenge"] = hook
+	}
+	if jc.BindSubject != nil && !*jc.BindSubject {
+		return base, nil
+	}
+	var devices jamf.DeviceLookup
+	if a := jc.API; a != nil {
+		secret := strings.TrimSpace(getenv(a.ClientSecretEnv))
+		if secret == "" {
+			return nil, fmt.Errorf("jamf.api.client_secret_env %s is empty", a.ClientSecretEnv)
+		}
+		cc := jamf.CheckerConfig{URL: a.URL, ClientID: a.ClientID, ClientSecret: secret, Timeout: a.Timeout.Std(), Metrics: m.jamfMetrics}
+		if a.CAFile != "" {
+			roots, err := rootsWith(cfg, a.CAFile)
+			if err != nil {
+				return nil, fmt.Errorf("jamf.api.ca_file: %w", err)
+			}
+			cc.RootCAs = roots
+		}
+		checker, err := jamf.NewDeviceChecker(cc)
+		if err != nil {
+			return nil, err
+		}
+		devices = checker
+	}
+	return jamf.NewSubjectBinding(base, devices)
+}
+
+// rootsWith is the system roots plus the PEM certificates in file.
+func rootsWith(cfg *configs.Config, file string) (*x509.CertPool, error) {
+	pemBytes, err := os.ReadFile(cfg.ResolvePath(file))
+	if err != nil {
+		return nil, err
+	}
+	roots, err := x509.SystemCertPool()
+	if err != nil {
+		roots = x509.NewCertPool()
+	}
+	if !roots.AppendCertsFromPEM(pemBytes) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", file)
+	}
+	return roots, nil
 }

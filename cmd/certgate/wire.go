@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"sync/atomic"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/certgate/certgate/enroll"
 	"github.com/certgate/certgate/est"
 	"github.com/certgate/certgate/scep"
+	"github.com/certgate/certgate/store"
 	"github.com/certgate/certgate/validate"
 )
 
@@ -75,6 +77,8 @@ func openCA(cfg *configs.Config) (*local.CA, bool, error) {
 type validatorStore interface {
 	validate.ChallengeConsumer
 	validate.SecretStore
+	// PutChallenge stores challenges minted by webhooks (Jamf).
+	PutChallenge(ctx context.Context, c *store.Challenge) error
 }
 
 func buildProfiles(cfg *configs.Config, issuer ca.Issuer, challenges validatorStore, sealer *escrow.Sealer, mdm *mdmValidators, upstreams map[string]enroll.Forwarder, getenv func(string) string) (map[string]*enroll.Profile, error) {
@@ -86,13 +90,21 @@ func buildProfiles(cfg *configs.Config, issuer ca.Issuer, challenges validatorSt
 		}
 		var v validate.Validator
 		var notifier enroll.Notifier
-		if pc.Validator.Type == "intune" {
+		switch pc.Validator.Type {
+		case "intune":
 			iv, err := mdm.intune(cfg, *pc.Validator.Intune, getenv)
 			if err != nil {
 				return nil, fmt.Errorf("profiles[%d] (%s): %w", i, pc.Name, err)
 			}
 			v, notifier = iv, iv
-		} else if v, err = buildValidator(cfg, pc.Validator, challenges, getenv); err != nil {
+		case "jamf":
+			if v, err = mdm.jamfValidator(cfg, pc, challenges, getenv); err != nil {
+				return nil, fmt.Errorf("profiles[%d] (%s): %w", i, pc.Name, err)
+			}
+		default:
+			v, err = buildValidator(cfg, pc.Validator, challenges, getenv)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("profiles[%d] (%s): %w", i, pc.Name, err)
 		}
 		ep := &enroll.Profile{Policy: policy, Issuer: issuer, Validator: v,
