@@ -30,6 +30,12 @@ type Profile struct {
 	SANs SANRules
 	// RequireCN refuses a CSR without a common name.
 	RequireCN bool
+	// AddSIDExtension adds the strong-mapping SID extension (KB5014754)
+	// built from the CSR's tag:microsoft.com,2022-09-14:sid: URI SAN.
+	AddSIDExtension bool
+	// AllowRequestedSID copies a SID extension the CSR requests; off, it
+	// is dropped (the SID is the requester's claim, unchecked).
+	AllowRequestedSID bool
 }
 
 // KeyRule accepts one key algorithm.
@@ -77,6 +83,12 @@ type ProfileConfig struct {
 	SANTypes []string `yaml:"san_types"`
 	// RequireCN; default true (nil means default).
 	RequireCN *bool `yaml:"require_cn"`
+	// AddSIDExtension adds the strong-mapping SID extension from the SID
+	// URI SAN; default false.
+	AddSIDExtension bool `yaml:"add_sid_extension"`
+	// AllowRequestedSID copies a SID extension the CSR requests; default
+	// false (dropped).
+	AllowRequestedSID bool `yaml:"allow_requested_sid"`
 }
 
 // KeyTypeConfig is the YAML form of a KeyRule.

@@ -43,7 +43,7 @@ var (
 // (`key_types[0].min_bits: 1024 is below 2048`) and carry no package
 // prefix, so the config loader can put the key path in front.
 func (c ProfileConfig) Build() (*Profile, error) {
-	p := &Profile{Name: c.Name, RequireCN: true}
+	p := &Profile{Name: c.Name, RequireCN: true, AddSIDExtension: c.AddSIDExtension, AllowRequestedSID: c.AllowRequestedSID}
 	if c.Name == "" {
 		return nil, errors.New("name: required")
 	}

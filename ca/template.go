@@ -78,6 +78,17 @@ func (p *Profile) Template(csr *x509.CertificateRequest, now time.Time) (*x509.C
 	if err := setSANs(tpl, sans, subjectEmpty); err != nil {
 		return nil, err
 	}
+	var uris []string
+	for _, u := range csr.URIs {
+		uris = append(uris, u.String())
+	}
+	sid, err := p.sidExtension(csr, uris)
+	if err != nil {
+		return nil, err
+	}
+	if sid != nil {
+		tpl.ExtraExtensions = append(tpl.ExtraExtensions, *sid)
+	}
 	return tpl, nil
 }
 
