@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# store-compare.sh: certgate on bbolt against certgate on PostgreSQL, in one
+# run on this machine: EST enrollments/s and p99 at concurrency 8 and 64
+# (cmd/estload), and OCSP responses/s on cached serials (cmd/ocspload, POST,
+# raw client). Prints a markdown table with the PostgreSQL/bbolt ratios.
+#
+# Usage: integration/bench/store-compare.sh [-n "400 1000"] [-o 20000] [-K]
+#   -n  enrollments at concurrency 8 and 64     -o  OCSP requests per run (c=8)
+#   -K  keep the temp dir and print its path
+# STORE_ORDER="postgres bbolt" runs PostgreSQL first (to see the order's
+# effect on a busy machine).
+#
+# Both servers run the same binary and CA, with every write durable: bbolt
+# fsyncs each commit, PostgreSQL (scripts/pg-test-cluster: fsync on,
+# synchronous_commit on) commits before each answer. The OCSP runs ask
+# about serials already answered once, so both answer from the replica's
+# local pre-signed cache (bbolt in both cases); they measure that the
+# shared store stays off the hot path. Needs go, curl, openssl and Debian's
+# postgresql (scripts/pg-test-cluster installs it).
+set -euo pipefail
+
+counts="400 1000"
+ocspn=20000
+keep=0
+while getopts "n:o:Kh" opt; do
+	case $opt in
+	n) counts=$OPTARG ;;
+	o) ocspn=$OPTARG ;;
+	K) keep=1 ;;
+	*)
+		sed -n '2,16s/^# \{0,1\}//p' "$0"
+		exit 0
+		;;
+	esac
+done
+read -r n8 n64 <<<"$counts"
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d /tmp/certgate-store-bench.XXXXXX)
+pgdir=$work-pg
+pids=()
+log() { echo "store-compare.sh: $*" >&2; }
+cleanup() {
+	local pid
+	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+	"$repo/scripts/pg-test-cluster" stop "$pgdir" >/dev/null 2>&1 || true
+	if [ "$keep" = 1 ]; then log "kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+# shellcheck source=integration/bench/lib.sh
+. "$repo/integration/bench/lib.sh"
+
+log "building certgate, estload, ocspload"
+(cd "$repo" && go build -o "$work/certgate" ./cmd/certgate && go build -o "$work/estload" ./cmd/estload &&
+	go build -o "$work/ocspload" ./cmd/ocspload)
+"$work/certgate" ca init --data-dir "$work/ca-home" >/dev/null
+dsn=$("$repo/scripts/pg-test-cluster" start "$pgdir")
+
+# serve NAME STORE: starts certgate on free ports; sets port_$NAME, est_$NAME.
+serve() {
+	local name=$1 store=$2 p1 p2 data=$work/$1
+	mkdir -p "$data"
+	cat >"$work/$name.yaml" <<YAML
+ca: {dir: $work/ca-home/ca}
+store: {type: $store, dsn_env: BENCH_DSN}
+profiles:
+  - {name: default, validator: {secrets_env: BENCH_CHALLENGE}}
+YAML
+	if [ "$store" = bbolt ]; then sed -i '/^store:/d' "$work/$name.yaml"; fi
+	p1=$(free_port)
+	p2=$(free_port)
+	BENCH_DSN=$dsn BENCH_CHALLENGE=bench-challenge CERTGATE_LISTEN=127.0.0.1:$p1 CERTGATE_EST_LISTEN=127.0.0.1:$p2 \
+		CERTGATE_ADMIN_API_LISTEN=off CERTGATE_DATA_DIR=$data CERTGATE_LOG_LEVEL=warn \
+		"$work/certgate" serve --config "$work/$name.yaml" >"$work/$name.log" 2>&1 &
+	pids+=($!)
+	wait_for $! "$name" 150 curl -fsS "http://127.0.0.1:$p1/readyz"
+	eval "port_$name=$p1 est_$name=$p2"
+}
+
+# field JSON KEY: a number from estload's or ocspload's JSON line.
+field() { sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p" <<<"$1" | awk '{ printf "%.1f", $1 }'; }
+
+declare -A rate p99
+order=${STORE_ORDER:-"bbolt postgres"}
+for store in $order; do
+	serve "$store" "$store"
+	estv=est_$store
+	portv=port_$store
+	echo bench-challenge >"$work/pass"
+	for c in 8 64; do
+		n=$n8
+		[ "$c" = 64 ] && n=$n64
+		log "$store: EST c=$c n=$n"
+		out=$("$work/estload" -url "https://127.0.0.1:${!estv}/.well-known/est" -cacert "$work/ca-home/ca/root.crt" \
+			-pass-file "$work/pass" -c "$c" -n "$n" -w "$c" -json)
+		rate[$store-$c]=$(field "$out" enrollments_per_second)
+		p99[$store-$c]=$(field "$out" p99_ms)
+	done
+	"$work/certgate" certs list --json --limit 2000 --config "$work/$store.yaml" --data-dir "$work/$store" 2>/dev/null |
+		sed -n 's/.*"serial": "\([0-9a-f]*\)".*/\1/p' >"$work/serials-$store.txt" || true
+	if [ ! -s "$work/serials-$store.txt" ]; then
+		# The CLI reaches the running server over its admin socket.
+		BENCH_DSN=$dsn "$work/certgate" certs list --json --limit 2000 --config "$work/$store.yaml" --data-dir "$work/$store" |
+			sed -n 's/.*"serial": "\([0-9a-f]*\)".*/\1/p' >"$work/serials-$store.txt"
+	fi
+	url=http://127.0.0.1:${!portv}/ocsp
+	issuer=$work/ca-home/ca/ca.crt
+	log "$store: OCSP warm-up, then c=8 n=$ocspn"
+	"$work/ocspload" run -url "$url" -issuer "$issuer" -serials "$work/serials-$store.txt" -sample 500 -c 8 -n 1000 -client raw >/dev/null
+	out=$("$work/ocspload" run -url "$url" -issuer "$issuer" -serials "$work/serials-$store.txt" -sample 500 -c 8 -n "$ocspn" -client raw -json)
+	rate[$store-ocsp]=$(field "$out" responses_per_second)
+	p99[$store-ocsp]=$(field "$out" p99_ms)
+done
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+echo "| measure | bbolt | PostgreSQL | PostgreSQL ÷ bbolt |"
+echo "|---|---:|---:|---:|"
+for k in 8 64; do
+	echo "| EST enroll/s, c=$k | ${rate[bbolt-$k]} | ${rate[postgres-$k]} | $(ratio "${rate[postgres-$k]}" "${rate[bbolt-$k]}") |"
+	echo "| EST p99 ms, c=$k | ${p99[bbolt-$k]} | ${p99[postgres-$k]} | $(ratio "${p99[postgres-$k]}" "${p99[bbolt-$k]}") |"
+done
+echo "| OCSP responses/s (cached, c=8) | ${rate[bbolt-ocsp]} | ${rate[postgres-ocsp]} | $(ratio "${rate[postgres-ocsp]}" "${rate[bbolt-ocsp]}") |"
+echo "| OCSP p99 ms | ${p99[bbolt-ocsp]} | ${p99[postgres-ocsp]} | $(ratio "${p99[postgres-ocsp]}" "${p99[bbolt-ocsp]}") |"
+echo
+echo "machine: $(nproc) CPUs; load before/after: $(cut -d' ' -f1-3 /proc/loadavg)"
