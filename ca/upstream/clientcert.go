@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+
+	"github.com/certgate/certgate/ca/cms"
 )
 
 // LoadClientCert reads the gateway's TLS client certificate for an EST
@@ -151,12 +153,8 @@ func pemKey(b, passphrase []byte) (crypto.PrivateKey, error) {
 			if len(passphrase) == 0 {
 				return nil, errors.New("the key is encrypted and no passphrase was given")
 			}
-			var epki encryptedPrivateKeyInfo
-			if err = unmarshalAll(block.Bytes, &epki); err != nil {
-				return nil, fmt.Errorf("EncryptedPrivateKeyInfo: %w", err)
-			}
 			var der []byte
-			if der, err = pbes2Decrypt(epki.Algorithm, epki.EncryptedData, passphrase); err != nil {
+			if der, err = cms.DecryptPKCS8(block.Bytes, passphrase); err != nil {
 				return nil, err
 			}
 			k, err = x509.ParsePKCS8PrivateKey(der)

@@ -15,6 +15,8 @@ import (
 	"unicode/utf16"
 
 	xpkcs12 "golang.org/x/crypto/pkcs12"
+
+	"github.com/certgate/certgate/ca/cms"
 )
 
 // RFC 7292 identifiers.
@@ -74,10 +76,10 @@ type certBag struct {
 	Data []byte `asn1:"tag:0,explicit"`
 }
 
-type encryptedPrivateKeyInfo struct {
-	Algorithm     pkix.AlgorithmIdentifier
-	EncryptedData []byte
-}
+// errUnsupportedPBE is a PKCS#12 MAC digest we do not implement; such
+// files, like those whose contents are encrypted with a scheme other than
+// PBES2 (cms.ErrNotPBES2), go to x/crypto.
+var errUnsupportedPBE = errors.New("unsupported password-based encryption")
 
 // decodePKCS12 returns the key and certificates of a PKCS#12 file. We
 // read what OpenSSL 3 writes by default (PBES2 with AES, HMAC-SHA-256
@@ -86,7 +88,7 @@ type encryptedPrivateKeyInfo struct {
 // reads only those.
 func decodePKCS12(data, password []byte) (crypto.PrivateKey, []*x509.Certificate, error) {
 	key, certs, err := decodeModernPKCS12(data, password)
-	if errors.Is(err, errUnsupportedPBE) {
+	if errors.Is(err, errUnsupportedPBE) || errors.Is(err, cms.ErrNotPBES2) {
 		return decodeLegacyPKCS12(data, password)
 	}
 	return key, certs, err
@@ -94,10 +96,10 @@ func decodePKCS12(data, password []byte) (crypto.PrivateKey, []*x509.Certificate
 
 func decodeModernPKCS12(data, password []byte) (crypto.PrivateKey, []*x509.Certificate, error) {
 	var p pfx
-	if err := unmarshalAll(data, &p); err != nil {
+	if err := cms.UnmarshalAll(data, &p); err != nil {
 		return nil, nil, fmt.Errorf("not a PKCS#12 file: %w", err)
 	}
-	if p.Version != 3 || !p.AuthSafe.ContentType.Equal(oidData) {
+	if p.Version != 3 || !p.AuthSafe.ContentType.Equal(cms.OIDData) {
 		return nil, nil, errors.New("not a password-integrity PKCS#12 file")
 	}
 	var authSafe []byte
@@ -111,7 +113,7 @@ func decodeModernPKCS12(data, password []byte) (crypto.PrivateKey, []*x509.Certi
 		return nil, nil, err
 	}
 	var contents []p12ContentInfo
-	if err := unmarshalAll(authSafe, &contents); err != nil {
+	if err := cms.UnmarshalAll(authSafe, &contents); err != nil {
 		return nil, nil, fmt.Errorf("PKCS#12 authSafe: %w", err)
 	}
 	var (
@@ -127,7 +129,7 @@ func decodeModernPKCS12(data, password []byte) (crypto.PrivateKey, []*x509.Certi
 			switch {
 			case bag.ID.Equal(oidCertBag):
 				var cb certBag
-				if err := unmarshalAll(bag.Value.Bytes, &cb); err != nil || !cb.ID.Equal(oidX509CertificateType) {
+				if err := cms.UnmarshalAll(bag.Value.Bytes, &cb); err != nil || !cb.ID.Equal(oidX509CertificateType) {
 					continue // an SDSI certificate or a CRL: not ours
 				}
 				cert, err := x509.ParseCertificate(cb.Data)
@@ -141,11 +143,7 @@ func decodeModernPKCS12(data, password []byte) (crypto.PrivateKey, []*x509.Certi
 				}
 				der := bag.Value.Bytes
 				if bag.ID.Equal(oidShroudedKeyBag) {
-					var epki encryptedPrivateKeyInfo
-					if err := unmarshalAll(der, &epki); err != nil {
-						return nil, nil, fmt.Errorf("PKCS#12 key bag: %w", err)
-					}
-					if der, err = pbes2Decrypt(epki.Algorithm, epki.EncryptedData, password); err != nil {
+					if der, err = cms.DecryptPKCS8(der, password); err != nil {
 						return nil, nil, fmt.Errorf("PKCS#12 key: %w", err)
 					}
 				}
@@ -161,25 +159,25 @@ func decodeModernPKCS12(data, password []byte) (crypto.PrivateKey, []*x509.Certi
 func safeContents(ci p12ContentInfo, password []byte) ([]safeBag, error) {
 	var der []byte
 	switch {
-	case ci.ContentType.Equal(oidData):
+	case ci.ContentType.Equal(cms.OIDData):
 		if _, err := asn1.Unmarshal(ci.Content.Bytes, &der); err != nil {
 			return nil, fmt.Errorf("PKCS#12 contents: %w", err)
 		}
 	case ci.ContentType.Equal(oidEncryptedData):
 		var ed p12EncryptedData
-		if err := unmarshalAll(ci.Content.Bytes, &ed); err != nil {
+		if err := cms.UnmarshalAll(ci.Content.Bytes, &ed); err != nil {
 			return nil, fmt.Errorf("PKCS#12 encrypted contents: %w", err)
 		}
 		var err error
 		eci := ed.EncryptedContentInfo
-		if der, err = pbes2Decrypt(eci.ContentEncryptionAlgorithm, eci.EncryptedContent, password); err != nil {
+		if der, err = cms.PBES2Decrypt(eci.ContentEncryptionAlgorithm, eci.EncryptedContent, password); err != nil {
 			return nil, fmt.Errorf("PKCS#12 encrypted contents: %w", err)
 		}
 	default:
 		return nil, fmt.Errorf("PKCS#12: content type %v (public-key privacy mode) not supported", ci.ContentType)
 	}
 	var bags []safeBag
-	if err := unmarshalAll(der, &bags); err != nil {
+	if err := cms.UnmarshalAll(der, &bags); err != nil {
 		return nil, fmt.Errorf("PKCS#12 bags: %w", err)
 	}
 	return bags, nil
@@ -204,7 +202,7 @@ func verifyP12MAC(md *macData, content, password []byte) error {
 	if !ok {
 		return fmt.Errorf("%w: MAC digest %v", errUnsupportedPBE, md.Mac.Algorithm.Algorithm)
 	}
-	if md.Iterations < 1 || md.Iterations > maxIterations {
+	if md.Iterations < 1 || md.Iterations > cms.MaxIterations {
 		return fmt.Errorf("PKCS#12 MAC: iteration count %d out of range", md.Iterations)
 	}
 	candidates := [][]byte{bmpString(password)}
@@ -222,7 +220,7 @@ func verifyP12MAC(md *macData, content, password []byte) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("PKCS#12 MAC: %w", errWrongPassphrase)
+	return fmt.Errorf("PKCS#12 MAC: %w", cms.ErrPassphrase)
 }
 
 // bmpString is the password as RFC 7292 Appendix B.1 wants it: UTF-16BE
@@ -289,7 +287,7 @@ func decodeLegacyPKCS12(data, password []byte) (crypto.PrivateKey, []*x509.Certi
 	blocks, err := xpkcs12.ToPEM(data, string(password))
 	if err != nil {
 		if errors.Is(err, xpkcs12.ErrIncorrectPassword) {
-			return nil, nil, fmt.Errorf("PKCS#12 MAC: %w", errWrongPassphrase)
+			return nil, nil, fmt.Errorf("PKCS#12 MAC: %w", cms.ErrPassphrase)
 		}
 		return nil, nil, fmt.Errorf("PKCS#12 (legacy): %w", err)
 	}
