@@ -156,12 +156,14 @@ type Profile struct {
 // is accepted, so a secret can be rotated by adding the new one before
 // removing the old.
 type ValidatorConfig struct {
-	// Type is "static" (default), "intune" or "jamf".
+	// Type is "static" (default), "intune", "jamf" or "workspaceone".
 	Type string `yaml:"type"`
 	// Intune configures the intune validator.
 	Intune *IntuneConfig `yaml:"intune"`
 	// Jamf configures the jamf validator.
 	Jamf *JamfConfig `yaml:"jamf"`
+	// WorkspaceOne configures the workspaceone validator.
+	WorkspaceOne *WorkspaceOneConfig `yaml:"workspaceone"`
 	// Secrets are inline secrets. Discouraged: the config file is often
 	// world-readable or checked in; prefer SecretsEnv or SecretsFile.
 	Secrets []string `yaml:"secrets"`

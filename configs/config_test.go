@@ -44,7 +44,7 @@ func TestLoadBadFiles(t *testing.T) {
 		{"bad-no-profiles.yaml", `profiles: at least one profile is required`},
 		{"bad-duplicate-profile.yaml", `profiles[1].name: duplicate profile "x"`},
 		{"bad-default-profile.yaml", `scep.default_profile: no profile named "nope" (have: default)`},
-		{"bad-validator-type.yaml", `profiles[0].validator.type: unknown validator "foo" (want static, intune or jamf)`},
+		{"bad-validator-type.yaml", `profiles[0].validator.type: unknown validator "foo" (want static, intune, jamf or workspaceone)`},
 		{"bad-validator-no-secret.yaml", `profiles[0].validator: static validator needs secrets, secrets_env or secrets_file`},
 		{"bad-validator-empty-secret.yaml", `profiles[0].validator.secrets[1]: empty secret`},
 		{"bad-validator-secrets-env.yaml", `profiles[0].validator.secrets_env: "NOT A NAME" is not an environment variable name`},

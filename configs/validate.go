@@ -264,6 +264,14 @@ func (v *ValidatorConfig) validate(p *problems, key string) {
 		if v.Jamf != nil {
 			p.add(key+".jamf", "only for type: jamf")
 		}
+	case "workspaceone":
+		if v.WorkspaceOne == nil {
+			p.add(key+".workspaceone", "required for type: workspaceone")
+			return
+		}
+		v.WorkspaceOne.validate(p, key+".workspaceone", v)
+		checkEnvName(p, key+".secrets_env", v.SecretsEnv)
+		return
 	case "jamf":
 		if v.Jamf == nil {
 			p.add(key+".jamf", "required for type: jamf")
@@ -283,7 +291,7 @@ func (v *ValidatorConfig) validate(p *problems, key string) {
 		}
 		return
 	default:
-		p.add(key+".type", "unknown validator %q (want static, intune or jamf)", v.Type)
+		p.add(key+".type", "unknown validator %q (want static, intune, jamf or workspaceone)", v.Type)
 		return
 	}
 	if !v.HasStaticSecrets() && !v.OneTime {

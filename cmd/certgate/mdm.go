@@ -15,6 +15,7 @@ import (
 	"github.com/certgate/certgate/validate"
 	"github.com/certgate/certgate/validate/intune"
 	"github.com/certgate/certgate/validate/jamf"
+	"github.com/certgate/certgate/validate/workspaceone"
 )
 
 // mdmValidators builds MDM validators. Profiles with the same MDM
@@ -150,4 +151,32 @@ func rootsWith(cfg *configs.Config, file string) (*x509.CertPool, error) {
 		return nil, fmt.Errorf("%s holds no PEM certificate", file)
 	}
 	return roots, nil
+}
+
+// workspaceOneValidator builds a workspaceone profile's validator: its
+// challenge (static or one-time), then the device check.
+func (m *mdmValidators) workspaceOneValidator(cfg *configs.Config, pc configs.Profile, st validatorStore, getenv func(string) string) (validate.Validator, error) {
+	wc := pc.Validator.WorkspaceOne
+	base, err := buildValidator(cfg, pc.Validator, st, getenv)
+	if err != nil {
+		return nil, err
+	}
+	c := workspaceone.Config{APIURL: wc.APIURL, Username: wc.Username, Timeout: wc.Timeout.Std(),
+		Lookup: wc.Lookup, DeviceKey: wc.DeviceKey, RequireEnrolled: wc.RequireEnrolled, Registerer: m.reg}
+	if c.Password = strings.TrimSpace(getenv(wc.PasswordEnv)); c.Password == "" {
+		return nil, fmt.Errorf("workspaceone.password_env %s is empty", wc.PasswordEnv)
+	}
+	if c.TenantCode = strings.TrimSpace(getenv(wc.TenantCodeEnv)); c.TenantCode == "" {
+		return nil, fmt.Errorf("workspaceone.tenant_code_env %s is empty", wc.TenantCodeEnv)
+	}
+	if wc.CAFile != "" {
+		if c.RootCAs, err = rootsWith(cfg, wc.CAFile); err != nil {
+			return nil, fmt.Errorf("workspaceone.ca_file: %w", err)
+		}
+	}
+	checker, err := workspaceone.NewChecker(c)
+	if err != nil {
+		return nil, err
+	}
+	return workspaceone.NewValidator(base, checker, c)
 }

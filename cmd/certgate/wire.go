@@ -101,6 +101,10 @@ func buildProfiles(cfg *configs.Config, issuer ca.Issuer, challenges validatorSt
 			if v, err = mdm.jamfValidator(cfg, pc, challenges, getenv); err != nil {
 				return nil, fmt.Errorf("profiles[%d] (%s): %w", i, pc.Name, err)
 			}
+		case "workspaceone":
+			if v, err = mdm.workspaceOneValidator(cfg, pc, challenges, getenv); err != nil {
+				return nil, fmt.Errorf("profiles[%d] (%s): %w", i, pc.Name, err)
+			}
 		default:
 			v, err = buildValidator(cfg, pc.Validator, challenges, getenv)
 		}
