@@ -36,6 +36,7 @@ func commands() []command {
 		{"requests", "requests list|approve ID|reject ID: requests held for approval", runRequests},
 		{"challenge", "challenge new PROFILE: a one-time challenge", runChallenge},
 		{"admin", "admin token new|list|delete, admin cert new: admin API credentials", runAdmin},
+		{"store", "store migrate --from SPEC --to SPEC, store check: copy or check the record store", runStore},
 		{"version", "print the version", runVersion},
 	}
 }
