@@ -334,3 +334,14 @@ func TestLoadMissingFile(t *testing.T) {
 		t.Fatalf("Load(missing) error = %v, want ErrNotExist", err)
 	}
 }
+
+// The docker compose example's config stays valid as the schema changes.
+func TestLoadDeployExample(t *testing.T) {
+	c, err := Load("../deploy/certgate.yaml", env(nil))
+	if err != nil {
+		t.Fatalf("Load(deploy/certgate.yaml): %v", err)
+	}
+	if c.Store.Type != "postgres" || c.Store.DSNFile == "" || c.CA.Dir != "/etc/certgate/ca" {
+		t.Errorf("store %+v ca.dir %q: want postgres from a DSN file and the shared CA", c.Store, c.CA.Dir)
+	}
+}
