@@ -160,8 +160,13 @@ func (s *Service) enroll(ctx context.Context, req *Request) (*Result, error) {
 	if p.Approval && req.RenewalOf == nil && !req.Test {
 		return s.enrollApproved(ctx, req, p)
 	}
+	if p.Upstream != nil && req.RenewalOf == nil {
+		if res, err, handled := s.resumeUpstream(ctx, req, p); handled {
+			return res, err
+		}
+	}
 	if req.Poll {
-		return nil, fail(BadRequest, "no request is held for approval in profile "+req.Profile, nil)
+		return nil, fail(BadCertID, "no request with transaction ID "+req.TransactionID+" is held in profile "+req.Profile, nil)
 	}
 	if req.CSR == nil {
 		return nil, fail(BadRequest, "no certificate request", nil)

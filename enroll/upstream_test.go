@@ -84,3 +84,58 @@ func TestUpstreamIssuance(t *testing.T) {
 		})
 	}
 }
+
+// pendingUpstream holds the first request and issues it when polled.
+type pendingUpstream struct {
+	fakeUpstream
+	polls int
+}
+
+func (f *pendingUpstream) Forward(context.Context, *x509.CertificateRequest, []byte, string) (*x509.Certificate, error) {
+	return nil, &upstream.PendingError{Upstream: "corp-ca", RetryAfter: time.Minute}
+}
+
+func (f *pendingUpstream) Poll(ctx context.Context, csr *x509.CertificateRequest, raw []byte, tx string) (*x509.Certificate, error) {
+	f.polls++
+	return f.fakeUpstream.Forward(ctx, csr, raw, tx)
+}
+
+// A request the upstream holds is remembered, and the device's poll
+// (on any replica: the state is in the store) asks the upstream again.
+func TestUpstreamPendingThenPoll(t *testing.T) {
+	e := newEnv(t, testCA)
+	up := &pendingUpstream{}
+	s := e.service(t, func(o *enroll.Options) {
+		o.Profiles["device"].Upstream = up
+		o.Requests = e.store
+	})
+	ctx := context.Background()
+	first := request(newCSR(t, ecKey, "held-upstream"), secret1)
+	_, err := s.Enroll(ctx, first)
+	if f := enroll.AsFailure(err); f.Reason != enroll.Pending || f.RetryAfter != time.Minute {
+		t.Fatalf("first attempt: %v, want Pending with the upstream's Retry-After", err)
+	}
+	pr, err := e.store.RequestByKey(ctx, "device", "scep:"+first.TransactionID)
+	if err != nil || pr.Status != store.RequestApproved || pr.DecidedBy != "upstream corp-ca" {
+		t.Fatalf("remembered request %+v, %v", pr, err)
+	}
+	poll := &enroll.Request{Protocol: "scep", Profile: "device", TransactionID: first.TransactionID, Poll: true, PollKey: ecKey.Public()}
+	res, err := s.Enroll(ctx, poll)
+	if err != nil || up.polls != 1 {
+		t.Fatalf("poll: %v (upstream polled %d times), want the certificate after one upstream poll", err, up.polls)
+	}
+	if rec, _ := e.store.Cert(ctx, res.Cert.SerialNumber); rec == nil || rec.Issuer != "corp-ca" {
+		t.Fatal("the upstream's certificate is not recorded")
+	}
+	again, err := s.Enroll(ctx, poll)
+	if err != nil || !again.Cert.Equal(res.Cert) || up.polls != 1 {
+		t.Fatalf("second poll: %v; want the same certificate without asking the upstream again", err)
+	}
+	t.Run("fail/poll for a transaction nobody holds", func(t *testing.T) {
+		p := *poll
+		p.TransactionID = "unknown"
+		if _, err := s.Enroll(ctx, &p); enroll.AsFailure(err).Reason != enroll.BadCertID {
+			t.Fatalf("err = %v, want badCertId", err)
+		}
+	})
+}
