@@ -16,6 +16,8 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,12 +37,14 @@ const upstreamConfig = `upstreams:
   - {name: est-up, type: est, url: "https://127.0.0.1:%d/.well-known/est", ca_file: %s, client_cert_file: %s, client_key_file: %s}
   - {name: dead-up, type: est, url: "https://127.0.0.1:%d/.well-known/est", ca_file: %s, client_cert_file: %s, client_key_file: %s, timeout: 2s}
   - {name: slow-up, type: est, url: "https://127.0.0.1:%d/.well-known/est", ca_file: %s, client_cert_file: %s, client_key_file: %s, timeout: 2s}
+  - {name: junk-up, type: est, url: "%s/.well-known/est", ca_file: %s, client_cert_file: %s, client_key_file: %s, timeout: 2s}
 profiles:
   - {name: default, validator: {secrets_env: CG_IT_UP_CHALLENGE}}
   - {name: via-scep, issuer: scep-up, validator: {secrets_env: CG_IT_UP_CHALLENGE}}
   - {name: via-est, issuer: est-up, validator: {secrets_env: CG_IT_UP_CHALLENGE}}
   - {name: dead, issuer: dead-up, validator: {secrets_env: CG_IT_UP_CHALLENGE}}
   - {name: slow, issuer: slow-up, validator: {secrets_env: CG_IT_UP_CHALLENGE}}
+  - {name: junk, issuer: junk-up, validator: {secrets_env: CG_IT_UP_CHALLENGE}}
 `
 
 const upstreamChallenge = "upstream-shared-challenge"
@@ -173,13 +177,26 @@ func TestUpstream(t *testing.T) {
 		}
 	}()
 
+	// An upstream answering garbage where a certificate should be.
+	junk := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/pkcs7-mime")
+		w.Header().Set("Content-Transfer-Encoding", "base64")
+		_, _ = io.WriteString(w, "this is not a PKCS#7 structure at all\n")
+	}))
+	defer junk.Close()
+	junkCA := filepath.Join(dir, "junk.crt")
+	if err := os.WriteFile(junkCA, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: junk.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
 	f := func(n string) string { return filepath.Join(dir, n) }
 	tlsCA, gwCrt, gwKeyF := f("est-tls.crt"), f("gateway.crt"), f("gateway.key")
 	cfg := writeFile(t, "certgate.yaml", fmt.Sprintf(upstreamConfig,
 		scepPort, f("ra.crt"), f("ra.key"),
 		estPort, tlsCA, gwCrt, gwKeyF,
 		freePort(t), tlsCA, gwCrt, gwKeyF,
-		slow.Addr().(*net.TCPAddr).Port, tlsCA, gwCrt, gwKeyF))
+		slow.Addr().(*net.TCPAddr).Port, tlsCA, gwCrt, gwKeyF,
+		junk.URL, junkCA, gwCrt, gwKeyF))
 	srv := startServerArgs(t, newDataDir(t), []string{"--config", cfg}, "CG_IT_UP_CHALLENGE="+upstreamChallenge)
 	e := &apiEnv{srv: srv, est: srv.ESTURL(), root: x509.NewCertPool()}
 	e.root.AppendCertsFromPEM(mustRead(t, srv.CAFile("root.crt")))
@@ -212,7 +229,7 @@ func TestUpstream(t *testing.T) {
 	})
 
 	before := goroutines(t, srv)
-	for _, profile := range []string{"dead", "slow"} {
+	for _, profile := range []string{"dead", "slow", "junk"} {
 		t.Run("fail/upstream "+profile, func(t *testing.T) {
 			_, csr := keyAndCSR(t, pkix.Name{CommonName: "up-" + profile})
 			start := time.Now()
