@@ -40,9 +40,10 @@ type Fake struct {
 	issued   int
 	userLike bool // user tokens in the OAuth shape
 
-	inv     inventory
-	flight  inFlight
-	barrier holdBarrier
+	inv inventory
+	// Flight counts requests in flight (MaxInFlight) and can hold them
+	// (Hold), to show a client's concurrency cap without timing.
+	fakehttp.Flight
 }
 
 // New starts a fake that knows no client, account or device; add them
@@ -58,8 +59,7 @@ func New() *Fake {
 		tokens:   make(map[string]time.Time),
 		inv:      newInventory(),
 	}
-	f.flight.init()
-	f.Before(f.flight.begin)
+	f.Before(f.Flight.Begin)
 	f.handle("POST /api/oauth/token", RouteOAuthToken, f.oauthToken)
 	f.handle("POST /api/v1/oauth/token", RouteOAuthTokenV1, f.oauthToken)
 	f.handle("POST /api/v1/auth/token", RouteUserToken, f.userToken)
@@ -77,7 +77,7 @@ func New() *Fake {
 // handle registers a route whose requests count as in flight.
 func (f *Fake) handle(pattern, route string, h http.HandlerFunc) {
 	f.Handle(pattern, route, func(w http.ResponseWriter, r *http.Request) {
-		defer f.flight.end(r)
+		defer f.Flight.End(r)
 		h(w, r)
 	})
 }
@@ -90,7 +90,7 @@ func (f *Fake) handleAPI(pattern, route string, h http.HandlerFunc) {
 			apiError(w, http.StatusUnauthorized, "INVALID_TOKEN", "", "Unauthorized")
 			return
 		}
-		if !f.barrier.wait(r.Context()) {
+		if !f.Flight.Wait(r.Context()) {
 			abort(w) // the client gave up while held
 			return
 		}

@@ -43,8 +43,9 @@ type Fake struct {
 	fields       Fields
 	devices      devices
 
-	flight  inFlight
-	barrier holdBarrier
+	// Flight counts requests in flight (MaxInFlight) and can hold them
+	// (Hold), to show a client's concurrency cap without timing.
+	fakehttp.Flight
 }
 
 // New starts a fake whose tenant API key is tenantCode, and which knows
@@ -59,8 +60,7 @@ func New(tenantCode string) *Fake {
 		fields:       DocumentedFields(),
 		devices:      newDevices(),
 	}
-	f.flight.init()
-	f.Before(f.flight.begin)
+	f.Before(f.Flight.Begin)
 	f.Handle("GET /api/mdm/devices", RouteDevices, f.lookup)
 	f.Handle("GET /API/mdm/devices", RouteDevices, f.lookup)
 	f.Start()

@@ -13,7 +13,7 @@ import (
 
 // lookup serves GET /api/mdm/devices?searchby=...&id=....
 func (f *Fake) lookup(w http.ResponseWriter, r *http.Request) {
-	defer f.flight.end(r)
+	defer f.Flight.End(r)
 	if status, code, msg := f.authorize(r); status != 0 {
 		if status == http.StatusUnauthorized {
 			w.Header().Set("WWW-Authenticate", `Basic realm="Workspace ONE UEM"`)
@@ -36,7 +36,7 @@ func (f *Fake) lookup(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, 400, "The id parameter is required.")
 		return
 	}
-	if !f.barrier.wait(r.Context()) {
+	if !f.Flight.Wait(r.Context()) {
 		abort(w) // the client gave up while held
 		return
 	}
