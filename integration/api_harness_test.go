@@ -54,7 +54,7 @@ func startAPIEnv(t *testing.T, dataDir string) *apiEnv {
 // token makes an API token with the CLI, through the admin socket.
 func (e *apiEnv) token(t *testing.T, name, role string) string {
 	t.Helper()
-	return strings.TrimSpace(mustCLI(t, "admin", "token", "new", name, "--role", role, "--data-dir", e.srv.DataDir))
+	return secret(mustCLI(t, "admin", "token", "new", name, "--role", role, "--data-dir", e.srv.DataDir))
 }
 
 // apiAnswer is one API exchange.

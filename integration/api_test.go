@@ -374,7 +374,7 @@ func TestAPIOneTimeChallenge(t *testing.T) {
 	bin := requireTool(t, "scepclient")
 	e := startAPIEnv(t, newDataDir(t))
 	url := e.srv.URL + "/scep/dyn"
-	challenge := strings.TrimSpace(mustCLI(t, "challenge", "new", "dyn", "--ttl", "10m", "--data-dir", e.srv.DataDir))
+	challenge := secret(mustCLI(t, "challenge", "new", "dyn", "--ttl", "10m", "--data-dir", e.srv.DataDir))
 	if r := runScepclient(t, bin, url, challenge, "once-1"); r.err != nil {
 		t.Fatalf("first use: %v\n%s", r.err, r.output)
 	}
@@ -384,6 +384,7 @@ func TestAPIOneTimeChallenge(t *testing.T) {
 	operator := e.token(t, "o", "operator")
 	var made struct{ Challenge string }
 	e.call(t, "POST", "/profiles/dyn/challenges", map[string]string{"ttl": "1s"}, operator, nil).decode(t, &made)
+	secret(made.Challenge)
 	time.Sleep(1500 * time.Millisecond) // let it expire
 	if r := runScepclient(t, bin, url, made.Challenge, "once-3"); r.err == nil {
 		t.Fatalf("an expired one-time challenge enrolled:\n%s", r.output)
@@ -408,6 +409,7 @@ func TestAPIStaticRotation(t *testing.T) {
 	url := e.srv.URL + "/scep/default"
 	var first, second struct{ Challenge string }
 	e.call(t, "PUT", "/profiles/default/static-challenge", map[string]string{"grace": "0s"}, operator, nil).decode(t, &first)
+	secret(first.Challenge)
 	if r := runScepclient(t, bin, url, apiChallenge, "rot-old"); r.err == nil {
 		t.Fatalf("the retired config challenge still enrolls:\n%s", r.output)
 	}
@@ -415,6 +417,7 @@ func TestAPIStaticRotation(t *testing.T) {
 		t.Fatalf("the rotated challenge: %v\n%s", r.err, r.output)
 	}
 	e.call(t, "PUT", "/profiles/default/static-challenge", map[string]string{"grace": "1h"}, operator, nil).decode(t, &second)
+	secret(second.Challenge)
 	for i, c := range []string{first.Challenge, second.Challenge} {
 		if r := runScepclient(t, bin, url, c, fmt.Sprintf("rot-grace-%d", i)); r.err != nil {
 			t.Fatalf("challenge %d after the second rotation: %v\n%s", i, r.err, r.output)

@@ -177,6 +177,11 @@ func startServerArgs(t *testing.T, dataDir string, args []string, extraEnv ...st
 		"CERTGATE_LOG_FORMAT=json",
 	)
 	cmd.Env = append(cmd.Env, extraEnv...)
+	for _, kv := range extraEnv {
+		if k, v, ok := strings.Cut(kv, "="); ok && secretEnvName(k) {
+			secret(v)
+		}
+	}
 	s := &server{t: t, DataDir: dataDir, Stdout: &syncBuffer{}, Stderr: &syncBuffer{}, cmd: cmd, done: make(chan struct{})}
 	cmd.Stderr = s.Stderr
 	stdout, err := cmd.StdoutPipe()
@@ -191,6 +196,7 @@ func startServerArgs(t *testing.T, dataDir string, args []string, extraEnv ...st
 			t.Logf("certgate serve (data dir %s) stdout:\n%s\nstderr:\n%s", dataDir, s.Stdout.String(), s.Stderr.String())
 		}
 	})
+	t.Cleanup(func() { checkLogForSecrets(t, s.Stderr.String()) })
 	t.Cleanup(s.Stop)
 
 	addrc := make(chan string, 1)
@@ -282,11 +288,21 @@ func (s *server) Challenge() string {
 	for _, line := range strings.Split(string(b), "\n") {
 		line = strings.TrimSpace(line)
 		if line != "" && !strings.HasPrefix(line, "#") {
-			return line
+			return secret(line)
 		}
 	}
 	s.t.Fatalf("challenge file %s holds no secret:\n%s", filepath.Join(s.DataDir, "challenge"), b)
 	return ""
+}
+
+// secretEnvName says which variables tests use to hand certgate secrets.
+func secretEnvName(k string) bool {
+	for _, w := range []string{"CHALLENGE", "SECRET", "PASSWORD", "DSN", "HOOK", "TENANT", "_API"} {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // ESTURL is the EST base URL from the banner

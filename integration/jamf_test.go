@@ -63,7 +63,7 @@ func TestJamfWebhook(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return c
+		return secret(c)
 	}
 	url := srv.URL + "/scep/jamf"
 	enroll := func(t *testing.T, challenge, cn string) scepclientRun {

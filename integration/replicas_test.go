@@ -137,7 +137,7 @@ func TestReplicas(t *testing.T) {
 	}
 
 	t.Run("one-time challenge raced across replicas", func(t *testing.T) {
-		challenge := strings.TrimSpace(mustCLI(t, "challenge", "new", "dyn", "--data-dir", a.srv.DataDir))
+		challenge := secret(mustCLI(t, "challenge", "new", "dyn", "--data-dir", a.srv.DataDir))
 		var ok, refused int
 		var wg sync.WaitGroup
 		var mu sync.Mutex

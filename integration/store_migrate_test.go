@@ -37,7 +37,7 @@ func TestStoreMigrate(t *testing.T) {
 	if code, _, _ := estPost(t, a, "held/", csr); code != http.StatusAccepted {
 		t.Fatalf("EST enroll on held: HTTP %d, want 202", code)
 	}
-	challenge := strings.TrimSpace(mustCLI(t, "challenge", "new", "dyn", "--data-dir", dataDir))
+	challenge := secret(mustCLI(t, "challenge", "new", "dyn", "--data-dir", dataDir))
 	token := a.token(t, "ops", "operator")
 	crlBefore := crlNumber(t, a.srv)
 	a.srv.Stop()
