@@ -5,7 +5,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/certgate/certgate/integration/fakes/fakehttp"
 	"github.com/certgate/certgate/integration/fakes/graph"
@@ -34,7 +33,7 @@ func TestDiscoveryRerunAfterHostFailure(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, func(c *intune.Config) { c.Timeout = 300 * time.Millisecond })
+			e := newEnv(t, func(c *intune.Config) { c.Timeout = timeoutFor(tt.name) })
 			e.cloud.Intune.AllowChallenge("chal", fakeintune.Challenge{})
 			moved := fakeintune.New(e.cloud.Entra)
 			defer moved.Close()

@@ -151,3 +151,14 @@ func (e *env) assertNoSecret(t *testing.T, err error) {
 		}
 	}
 }
+
+// timeoutFor gives cases that make a fake hang a short per-call timeout, so
+// they end quickly, and every other case the default: a 300 ms budget for a
+// token, a discovery and two TLS handshakes fails spuriously under -race on
+// a loaded machine.
+func timeoutFor(caseName string) time.Duration {
+	if strings.Contains(caseName, "timeout") || strings.Contains(caseName, "slow") {
+		return 300 * time.Millisecond
+	}
+	return 5 * time.Second
+}

@@ -185,7 +185,7 @@ func TestNotifyErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, func(c *intune.Config) { c.Timeout = 300 * time.Millisecond })
+			e := newEnv(t, func(c *intune.Config) { c.Timeout = timeoutFor(tt.name) })
 			tt.setup(e)
 			req := request(t, "chal", "tx")
 			if tt.req != nil {

@@ -282,7 +282,7 @@ func TestValidateFailsClosed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, func(c *intune.Config) { c.Timeout = 300 * time.Millisecond })
+			e := newEnv(t, func(c *intune.Config) { c.Timeout = timeoutFor(tt.name) })
 			e.cloud.Intune.AllowChallenge("chal", fakeintune.Challenge{})
 			tt.setup(e)
 			dec, err := e.v.Validate(context.Background(), request(t, "chal", "tx-1"))

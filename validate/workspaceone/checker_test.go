@@ -211,7 +211,7 @@ func ptr[T any](v T) *T { return &v }
 // A call that outlives the configured timeout is a deadline error, one
 // whose caller gives up is a cancellation, and neither sends twice.
 func TestCheckTimeoutAndCancel(t *testing.T) {
-	e := newEnv(t, func(c *workspaceone.Config) { c.Timeout = 50 * time.Millisecond })
+	e := newEnv(t, func(c *workspaceone.Config) { c.Timeout = 500 * time.Millisecond })
 	e.fake.AddDevice(fakews1.Device{SerialNumber: "S1", ComplianceStatus: "Compliant"})
 	e.fake.SetFault(fakews1.RouteDevices, fakehttp.Fault{Hang: true})
 	_, err := e.c.Check(context.Background(), "S1")
