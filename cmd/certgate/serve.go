@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mattn/go-isatty"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 
@@ -81,14 +82,29 @@ func serve(ctx context.Context, cfg *configs.Config, log zerolog.Logger, stdout 
 		}
 	}()
 
+	lean := &leanHTTP{
+		handler:       routes(g, log),
+		maxHeader:     int64(cfg.HTTP.MaxBodyBytes*4/3) + 16<<10, // a GET PKIOperation carries the message in the URL
+		maxBody:       ocsp.DefaultMaxBody,
+		idleTimeout:   cfg.HTTP.IdleTimeout.Std(),
+		headerTimeout: cfg.HTTP.ReadHeaderTimeout.Std(),
+		readTimeout:   cfg.HTTP.ReadTimeout.Std(),
+		writeTimeout:  cfg.HTTP.WriteTimeout.Std(),
+		conns:         g.conns,
+		draining:      g.draining,
+	}
+	g.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "certgate_http_keepalive_takeovers_total",
+		Help: "Keep-alive connections whose first request was OCSP, served since by certgate's lean HTTP/1.1 loop instead of net/http.",
+	}, func() float64 { return float64(lean.takeovers.Load()) }))
 	srv := &http.Server{
-		Handler:           routes(g, log),
+		Handler:           lean.handoff(lean.handler),
 		ConnState:         g.conns.hook,
 		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout.Std(),
 		ReadTimeout:       cfg.HTTP.ReadTimeout.Std(),
 		WriteTimeout:      cfg.HTTP.WriteTimeout.Std(),
 		IdleTimeout:       cfg.HTTP.IdleTimeout.Std(),
-		MaxHeaderBytes:    int(cfg.HTTP.MaxBodyBytes*4/3) + 16<<10, // a GET PKIOperation carries the message in the URL
+		MaxHeaderBytes:    int(lean.maxHeader),
 		ErrorLog:          nil,
 	}
 	bg, stopBackground := context.WithCancel(context.Background())
@@ -146,6 +162,8 @@ func serve(ctx context.Context, cfg *configs.Config, log zerolog.Logger, stdout 
 	log.Info().Msg("shutting down: draining in-flight requests")
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout.Std())
 	defer cancel()
+	g.draining.Store(true)
+	lean.closeIdle()
 	drain(servers, g.conns, g.draining, cfg.HTTP.ShutdownTimeout.Std())
 	for _, s := range servers {
 		if serr := s.Shutdown(sctx); serr != nil && err == nil {
