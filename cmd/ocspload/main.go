@@ -3,6 +3,7 @@
 //
 //	ocspload seed -data-dir D -n 100000 -out DIR
 //	ocspload run  -url http://127.0.0.1:8080/ocsp -issuer DIR/issuer.pem -serials DIR/sample.txt -c 8 -n 20000
+//	ocspload floor -response FILE.der [-listen 127.0.0.1:0]
 //
 // seed signs certificates with certgate's own CA (D/ca) and records them
 // in its store (D/certgate.db) while certgate is stopped, and writes what
@@ -19,6 +20,9 @@
 //
 // Exit status: 0 on success, 1 when a run saw failed responses, 2 when
 // the command could not start or seed failed.
+//
+// floor answers every request with one canned response and nothing else,
+// the reference point for what this machine allows. See floor.go.
 package main
 
 import (
@@ -38,7 +42,8 @@ func main() {
 
 const usage = `usage: ocspload seed -data-dir D -out DIR [-n 100000] [flags]
        ocspload run -url URL -issuer FILE -serials FILE [-c 8] [-n 1000] [flags]
-Run "ocspload seed -h" or "ocspload run -h" for the flags.`
+       ocspload floor -response FILE [-listen 127.0.0.1:0]
+Run "ocspload seed -h", "ocspload run -h" or "ocspload floor -h" for the flags.`
 
 func mainErr(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -55,6 +60,8 @@ func mainErr(args []string, stdout, stderr io.Writer) int {
 		if err == nil && failed {
 			return 1
 		}
+	case "floor":
+		err = runFloorCmd(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return 0

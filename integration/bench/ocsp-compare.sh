@@ -2,7 +2,9 @@
 # ocsp-compare.sh: OCSP responses/s and latency of certgate, the `openssl
 # ocsp` responder and cfssl's `ocspserve`, measured side by side on this
 # machine with cmd/ocspload against the same certificates, printed as a
-# markdown table with certgate's ratio to each.
+# markdown table with certgate's ratio to each; plus the floor, a server
+# that answers with canned bytes (`ocspload floor`), showing what the
+# machine itself allows.
 #
 # Usage: integration/bench/ocsp-compare.sh [-c "1 8 64"] [-n "2000 20000 40000"]
 #                  [-N 100000] [-s 1000] [-b 2048] [-m POST] [-C raw] [-M 2] [-r 1] [-d DIR] [-K]
@@ -238,12 +240,18 @@ pids+=("$cf_pid")
 wait_port "$cf_port" "$cf_pid" cfssl
 cf_loaded=$(sed -n 's/.*Read \([0-9]*\) OCSP responses.*/\1/p' "$work/cfssl.log")
 
-servers=(certgate openssl cfssl)
+servers=(certgate openssl cfssl floor)
 declare -A url=(
 	[certgate]="http://$cg_addr/ocsp"
 	[openssl]="http://127.0.0.1:$os_port/"
 	[cfssl]="http://127.0.0.1:$cf_port/"
 )
+# serials_for gives the floor, which answers every request with one canned
+# response, the only serial that response is about.
+serials_for() {
+	[ "$1" = floor ] && echo "-serials $work/floor-serial.txt"
+	true
+}
 
 # ocspload exits 1 when some responses failed; that is data, not an error.
 load() {
@@ -263,6 +271,28 @@ load "$work/warmup-certgate-2.json" -url "${url[certgate]}" -c 8 -n "$sample"
 for s in openssl cfssl; do
 	load "$work/warmup-$s.json" -url "${url[$s]}" -c 8 -n 500
 done
+
+# The floor: ocspload's canned-answer server, with certgate's cached
+# answer for the first sampled serial (see cmd/ocspload/floor.go).
+head -1 "$seed/sample.txt" >"$work/floor-serial.txt"
+openssl ocsp -issuer "$seed/issuer.pem" -serial "0x$(cat "$work/floor-serial.txt")" -no_nonce -reqout "$work/floor-req.der" >/dev/null 2>&1
+curl -sS --fail -H 'Content-Type: application/ocsp-request' --data-binary "@$work/floor-req.der" -o "$work/floor.der" "${url[certgate]}"
+"$work/ocspload" floor -response "$work/floor.der" >"$work/floor.out" 2>"$work/floor.log" &
+fl_pid=$!
+pids+=("$fl_pid")
+fl_addr=""
+for _ in $(seq 1 100); do
+	fl_addr=$(head -1 "$work/floor.out" 2>/dev/null || true)
+	[ -n "$fl_addr" ] && break
+	sleep 0.1
+done
+if [ -z "$fl_addr" ]; then
+	log "the floor server did not start: $(cat "$work/floor.log")"
+	exit 1
+fi
+url[floor]="http://$fl_addr/ocsp"
+# shellcheck disable=SC2046 # serials_for prints flags to split
+load "$work/warmup-floor.json" -url "${url[floor]}" -c 8 -n 500 $(serials_for floor)
 for f in "$work"/warmup-*.json; do
 	if [ "$(field "$f" errors)" != 0 ]; then
 		log "warm-up $(basename "$f") had failures: $(cat "$f")"
@@ -272,7 +302,7 @@ done
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 # Runs alternate between the servers so that drift of the machine hits
-# all three alike.
+# all of them alike.
 for rep in $(seq 1 "$repeats"); do
 	for cl in "${client_list[@]}"; do
 		for m in "${method_list[@]}"; do
@@ -283,7 +313,8 @@ for rep in $(seq 1 "$repeats"); do
 				n=${count_list[$i]}
 				for s in "${servers[@]}"; do
 					log "run $rep/$repeats, $cl client, $m, concurrency $c, $n requests: $s"
-					load "$work/run-$s-$cl-$m-$c-$rep.json" -url "${url[$s]}" -c "$c" -n "$n" -name "$s" -client "$cl" "${get[@]}"
+					# shellcheck disable=SC2046 # serials_for prints flags to split
+					load "$work/run-$s-$cl-$m-$c-$rep.json" -url "${url[$s]}" -c "$c" -n "$n" -name "$s" -client "$cl" "${get[@]}" $(serials_for "$s")
 				done
 			done
 		done
@@ -304,6 +335,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f×", a / b; el
 echo "| client | method | concurrency | server | ok / n | responses/s | p50 ms | p99 ms | client CPU µs/req | certgate ÷ server |"
 echo "|---|---|---:|---|---:|---:|---:|---:|---:|---:|"
 aims=""
+floors=""
 for cl in "${client_list[@]}"; do
 	for m in "${method_list[@]}"; do
 		for c in "${level_list[@]}"; do
@@ -312,7 +344,11 @@ for cl in "${client_list[@]}"; do
 			for s in "${servers[@]}"; do
 				f=$(median_run "$s" "$cl" "$m" "$c")
 				r="—"
-				if [ "$s" != certgate ]; then
+				if [ "$s" = floor ]; then
+					r=$(ratio "$cg_rate" "$(field "$f" responses_per_second)")
+					os_rate=$(field "$(median_run openssl "$cl" "$m" "$c")" responses_per_second)
+					floors="$floors- $cl client, $m, c=$c: floor ÷ openssl $(ratio "$(field "$f" responses_per_second)" "$os_rate"), certgate ÷ floor $r"$'\n'
+				elif [ "$s" != certgate ]; then
 					r=$(ratio "$cg_rate" "$(field "$f" responses_per_second)")
 					want=10
 					[ "$s" = cfssl ] && want=2
@@ -331,9 +367,14 @@ cat <<EOF
 
 Aim (certgate ≥ 10× openssl and ≥ 2× cfssl):
 $aims
+The floor (one canned answer, no OCSP work, one write per request) is
+the most any responder could reach on this machine with this client;
+floor ÷ openssl is the highest ratio to openssl possible here:
+$floors
 - $("$work/certgate" version 2>&1 | head -1): $(grep -c . "$seed/serials.txt") seeded certificates in bbolt (seeded in ${seed_secs}s by ocspload seed); default config (ocsp.signer delegated, RSA-2048 responder); the $sample sampled serials warmed into its cache first.
 - $(openssl version): \`openssl ocsp -index index.txt -multi $multi -ndays 1\` over the same $(grep -c . "$seed/index.txt") certificates, signing every response with the same kind of delegated RSA-2048 responder key; HTTP/1.0, a new connection per request.
 - cfssl $cfssl_version ($(go version -m "$cfssl" | sed -n '1s/^[^:]*: //p')): \`cfssl ocspserve -responses\` with $cf_loaded pre-signed responses (same responder kind), keep-alive.
 - client: ocspload ($clients), $sample serials drawn from the $seed_n, SHA-1 CertID, no nonce (RFC 5019), c workers with one keep-alive connection each; latency is the HTTP round trip; every distinct response body is checked after timing (status, serial, good, nextUpdate, signature chain to the CA); each row is the median-rate run of $repeats.
-- machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1); client and the three servers share it; load average before/after the runs: $load_start / $load_end; $(go version | cut -d' ' -f3-).
+- floor: \`ocspload floor\` answering every request with certgate's cached response for one sampled serial (asked about that serial only), keep-alive.
+- machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1); client and the servers share it; load average before/after the runs: $load_start / $load_end; $(go version | cut -d' ' -f3-).
 EOF
