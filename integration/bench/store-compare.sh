@@ -4,11 +4,12 @@
 # (cmd/estload), and OCSP responses/s on cached serials (cmd/ocspload, POST,
 # raw client). Prints a markdown table with the PostgreSQL/bbolt ratios.
 #
-# Usage: integration/bench/store-compare.sh [-n "400 1000"] [-o 20000] [-K]
+# Usage: integration/bench/store-compare.sh [-n "400 1000"] [-o 20000] [-r 1] [-K]
 #   -n  enrollments at concurrency 8 and 64     -o  OCSP requests per run (c=8)
-#   -K  keep the temp dir and print its path
-# STORE_ORDER="postgres bbolt" runs PostgreSQL first (to see the order's
-# effect on a busy machine).
+#   -r  runs of every measure, alternating between the stores; cells are
+#       medians                                 -K  keep the temp dir
+# STORE_ORDER="postgres bbolt" puts PostgreSQL first in every alternation
+# (to see the order's effect on a busy machine).
 #
 # Both servers run the same binary and CA, with every write durable: bbolt
 # fsyncs each commit, PostgreSQL (scripts/pg-test-cluster: fsync on,
@@ -21,14 +22,16 @@ set -euo pipefail
 
 counts="400 1000"
 ocspn=20000
+repeats=1
 keep=0
-while getopts "n:o:Kh" opt; do
+while getopts "n:o:r:Kh" opt; do
 	case $opt in
 	n) counts=$OPTARG ;;
 	o) ocspn=$OPTARG ;;
+	r) repeats=$OPTARG ;;
 	K) keep=1 ;;
 	*)
-		sed -n '2,16s/^# \{0,1\}//p' "$0"
+		sed -n '2,12s/^# \{0,1\}//p' "$0"
 		exit 0
 		;;
 	esac
@@ -80,22 +83,36 @@ YAML
 # field JSON KEY: a number from estload's or ocspload's JSON line.
 field() { sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p" <<<"$1" | awk '{ printf "%.1f", $1 }'; }
 
-declare -A rate p99
+# Both servers run at once and every measure alternates between them,
+# -r times, so that drift of a busy machine hits both alike; each cell is
+# the median of its runs.
 order=${STORE_ORDER:-"bbolt postgres"}
 for store in $order; do
 	serve "$store" "$store"
-	estv=est_$store
-	portv=port_$store
-	echo bench-challenge >"$work/pass"
+done
+echo bench-challenge >"$work/pass"
+declare -A runs
+# record KEY JSON: keeps one run's rate and p99 under KEY.
+record() {
+	local r p
+	r=$(field "$2" enrollments_per_second)
+	[ -z "$r" ] && r=$(field "$2" responses_per_second)
+	p=$(field "$2" p99_ms)
+	runs[$1]="${runs[$1]:-}$r $p"$'\n'
+}
+for rep in $(seq 1 "$repeats"); do
 	for c in 8 64; do
 		n=$n8
 		[ "$c" = 64 ] && n=$n64
-		log "$store: EST c=$c n=$n"
-		out=$("$work/estload" -url "https://127.0.0.1:${!estv}/.well-known/est" -cacert "$work/ca-home/ca/root.crt" \
-			-pass-file "$work/pass" -c "$c" -n "$n" -w "$c" -json)
-		rate[$store-$c]=$(field "$out" enrollments_per_second)
-		p99[$store-$c]=$(field "$out" p99_ms)
+		for store in $order; do
+			estv=est_$store
+			log "run $rep/$repeats, $store: EST c=$c n=$n"
+			record "$store-$c" "$("$work/estload" -url "https://127.0.0.1:${!estv}/.well-known/est" -cacert "$work/ca-home/ca/root.crt" \
+				-pass-file "$work/pass" -c "$c" -n "$n" -w "$c" -json)"
+		done
 	done
+done
+for store in $order; do
 	"$work/certgate" certs list --json --limit 2000 --config "$work/$store.yaml" --data-dir "$work/$store" 2>/dev/null |
 		sed -n 's/.*"serial": "\([0-9a-f]*\)".*/\1/p' >"$work/serials-$store.txt" || true
 	if [ ! -s "$work/serials-$store.txt" ]; then
@@ -103,13 +120,30 @@ for store in $order; do
 		BENCH_DSN=$dsn "$work/certgate" certs list --json --limit 2000 --config "$work/$store.yaml" --data-dir "$work/$store" |
 			sed -n 's/.*"serial": "\([0-9a-f]*\)".*/\1/p' >"$work/serials-$store.txt"
 	fi
-	url=http://127.0.0.1:${!portv}/ocsp
-	issuer=$work/ca-home/ca/ca.crt
-	log "$store: OCSP warm-up, then c=8 n=$ocspn"
-	"$work/ocspload" run -url "$url" -issuer "$issuer" -serials "$work/serials-$store.txt" -sample 500 -c 8 -n 1000 -client raw >/dev/null
-	out=$("$work/ocspload" run -url "$url" -issuer "$issuer" -serials "$work/serials-$store.txt" -sample 500 -c 8 -n "$ocspn" -client raw -json)
-	rate[$store-ocsp]=$(field "$out" responses_per_second)
-	p99[$store-ocsp]=$(field "$out" p99_ms)
+	portv=port_$store
+	log "$store: OCSP warm-up"
+	"$work/ocspload" run -url "http://127.0.0.1:${!portv}/ocsp" -issuer "$work/ca-home/ca/ca.crt" -serials "$work/serials-$store.txt" \
+		-sample 500 -c 8 -n 1000 -client raw >/dev/null
+done
+for rep in $(seq 1 "$repeats"); do
+	for store in $order; do
+		portv=port_$store
+		log "run $rep/$repeats, $store: OCSP c=8 n=$ocspn"
+		record "$store-ocsp" "$("$work/ocspload" run -url "http://127.0.0.1:${!portv}/ocsp" -issuer "$work/ca-home/ca/ca.crt" \
+			-serials "$work/serials-$store.txt" -sample 500 -c 8 -n "$ocspn" -client raw -json)"
+	done
+done
+# median KEY COLUMN: the median of one column (1 rate, 2 p99) of KEY's runs.
+median() {
+	printf '%s' "${runs[$1]}" | awk -v col="$2" 'NF { print $col }' | sort -g |
+		awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+declare -A rate p99
+for k in 8 64 ocsp; do
+	for store in bbolt postgres; do
+		rate[$store-$k]=$(median "$store-$k" 1)
+		p99[$store-$k]=$(median "$store-$k" 2)
+	done
 done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
@@ -122,4 +156,4 @@ done
 echo "| OCSP responses/s (cached, c=8) | ${rate[bbolt-ocsp]} | ${rate[postgres-ocsp]} | $(ratio "${rate[postgres-ocsp]}" "${rate[bbolt-ocsp]}") |"
 echo "| OCSP p99 ms | ${p99[bbolt-ocsp]} | ${p99[postgres-ocsp]} | $(ratio "${p99[postgres-ocsp]}" "${p99[bbolt-ocsp]}") |"
 echo
-echo "machine: $(nproc) CPUs; load before/after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "machine: $(nproc) CPUs; both servers up throughout, runs alternating ($order), median of $repeats; load after: $(cut -d' ' -f1-3 /proc/loadavg)"
