@@ -48,7 +48,8 @@ func (s *Store) GetBlob(ctx context.Context, kind store.BlobKind, key string) (*
 }
 
 // PutBlob implements store.Cache. The upsert has committed when it returns,
-// so every replica, and a restarted one, answers from it.
+// so every replica, and a restarted one, answers from it. A CRL put is
+// announced to the replicas that Listen.
 func (s *Store) PutBlob(ctx context.Context, kind store.BlobKind, key string, b *store.Blob) error {
 	err := checkBlobKey(kind, key)
 	if err == nil && b == nil {
@@ -67,6 +68,11 @@ func (s *Store) PutBlob(ctx context.Context, kind store.BlobKind, key string, b 
 			ON CONFLICT (kind, key) DO UPDATE SET data = excluded.data, this_update = excluded.this_update,
 				next_update = excluded.next_update, refresh_at = excluded.refresh_at, status = excluded.status`,
 			string(kind), []byte(key), data, nullTime(b.ThisUpdate), nullTime(b.NextUpdate), nullTime(b.RefreshAt), cleanText(b.Status))
+		if err == nil && kind == store.BlobCRL {
+			// Tell the other replicas at once that a new CRL is there
+			// (Listen); they also look for one now and then.
+			_, _ = pool.Exec(ctx, `SELECT pg_notify($1, $2)`, crlChannel, key)
+		}
 		return err
 	})
 	return s.wrap(fmt.Sprintf("put blob %s %q", kind, key), err)
