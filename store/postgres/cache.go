@@ -177,3 +177,33 @@ func checkKey(what, key string) error {
 	}
 	return nil
 }
+
+// DueBlobs returns up to limit keys of kind whose RefreshAt is at or
+// before at, the longest overdue first, so a refresher finds what to
+// re-sign without reading every blob (ocsp.DueLister).
+func (s *Store) DueBlobs(ctx context.Context, kind store.BlobKind, at time.Time, limit int) ([]string, error) {
+	if !slices.Contains(blobKinds, kind) {
+		return nil, fmt.Errorf("store: postgres: due blobs %s: %w", kind, errUnknownKind(kind))
+	}
+	var keys []string
+	err := s.do(ctx, func(pool *pgxpool.Pool) error {
+		rows, err := pool.Query(ctx, `SELECT key FROM blobs WHERE kind = $1 AND refresh_at <= $2
+			ORDER BY refresh_at LIMIT $3`, string(kind), at, limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var key []byte
+			if err := rows.Scan(&key); err != nil {
+				return err
+			}
+			keys = append(keys, string(key))
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, s.wrap(fmt.Sprintf("due blobs %s", kind), err)
+	}
+	return keys, nil
+}
