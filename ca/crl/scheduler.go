@@ -322,7 +322,9 @@ func (s *Scheduler) syncLocked(ctx context.Context) error {
 	}
 	number, err := s.b.matches(blob.Data)
 	if err != nil {
-		return fmt.Errorf("crl: %s: the shared CRL is not this CA's: %w", s.b.name, err)
+		// Replicas must agree on the CA and on public_url, which the
+		// Issuing Distribution Point is made of.
+		return fmt.Errorf("crl: %s: the shared CRL is not this CA's (do all replicas have the same CA and public URL?): %w", s.b.name, err)
 	}
 	c := newServed(blob, number)
 	if !c.newer(s.cur.Load()) {
