@@ -164,6 +164,9 @@ func TestReplicasLeader(t *testing.T) {
 	if n := len(follower.srv.LogEntries("crl built")); n != 0 {
 		t.Fatalf("the follower built %d CRLs", n)
 	}
+	if v, _ := metricValue(t, scrape(t, follower.srv), "certgate_crl_number", map[string]string{"ca": "certgate"}); int64(v) != crl.number {
+		t.Errorf("the follower's certgate_crl_number is %v, want %d", v, crl.number)
+	}
 	if leading(t, follower) {
 		t.Fatal("the follower says it leads")
 	}

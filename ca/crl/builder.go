@@ -166,8 +166,8 @@ func (b *Builder) entry(r *store.CertRecord, now time.Time) x509.RevocationListE
 // parses, verifies under the CA's current certificate, and carries the
 // Issuing Distribution Point this builder writes. A cached CRL that fails
 // (the CA was re-initialised, PublicURL changed) is rebuilt, not served.
-// It returns the CRL number.
-func (b *Builder) matches(der []byte) (*big.Int, error) {
+// It returns the parsed CRL, which has a CRL number.
+func (b *Builder) matches(der []byte) (*x509.RevocationList, error) {
 	rl, err := x509.ParseRevocationList(der)
 	if err != nil {
 		return nil, err
@@ -187,5 +187,5 @@ func (b *Builder) matches(der []byte) (*big.Int, error) {
 	if len(got) != len(b.exts) || (len(got) == 1 && (got[0].Critical != b.exts[0].Critical || !bytes.Equal(got[0].Value, b.exts[0].Value))) {
 		return nil, fmt.Errorf("issuing distribution point differs from the configured one")
 	}
-	return rl.Number, nil
+	return rl, nil
 }

@@ -290,12 +290,12 @@ func (s *Scheduler) read(ctx context.Context, cache store.Cache, what string) *s
 		s.log.Warn().Err(err).Msgf("reading the %s CRL failed", what)
 		return nil
 	}
-	number, err := s.b.matches(blob.Data)
+	rl, err := s.b.matches(blob.Data)
 	if err != nil {
 		s.log.Info().Err(err).Msgf("the %s CRL is not this CA's current one", what)
 		return nil
 	}
-	return newServed(blob, number)
+	return newServed(blob, rl.Number)
 }
 
 // Sync serves the CRL in Options.Shared if it is newer (a higher CRL
@@ -320,18 +320,19 @@ func (s *Scheduler) syncLocked(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("crl: %s: read the shared CRL: %w", s.b.name, err)
 	}
-	number, err := s.b.matches(blob.Data)
+	rl, err := s.b.matches(blob.Data)
 	if err != nil {
 		// Replicas must agree on the CA and on public_url, which the
 		// Issuing Distribution Point is made of.
 		return fmt.Errorf("crl: %s: the shared CRL is not this CA's (do all replicas have the same CA and public URL?): %w", s.b.name, err)
 	}
-	c := newServed(blob, number)
+	c := newServed(blob, rl.Number)
 	if !c.newer(s.cur.Load()) {
 		return nil
 	}
 	s.cur.Store(c)
-	s.log.Info().Str("crl_number", number.String()).Time("next_update", blob.NextUpdate).Msg("crl taken from the leading replica")
+	s.b.metrics.took(s.b.name, len(rl.RevokedCertificateEntries), rl.Number)
+	s.log.Info().Str("crl_number", rl.Number.String()).Time("next_update", blob.NextUpdate).Msg("crl taken from the leading replica")
 	if err := s.cache.PutBlob(ctx, store.BlobCRL, s.b.name, blob); err != nil {
 		s.log.Warn().Err(err).Msg("caching the shared CRL failed")
 	}
