@@ -11,6 +11,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
+
+	"github.com/certgate/certgate/store"
 )
 
 // LeaseOptions configures Store.Lease. Zero values take the defaults.
@@ -79,7 +81,7 @@ func (s *Store) Lease(name string, opts LeaseOptions) (*Lease, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.pool == nil {
-		return nil, fmt.Errorf("store: postgres: lease %s: %w", name, errClosedLease)
+		return nil, fmt.Errorf("store: postgres: lease %s: %w", name, store.ErrClosed)
 	}
 	cfg := s.pool.Config().ConnConfig.Copy()
 	// Give up on a statement at its deadline, without the pool's cancel
@@ -100,8 +102,6 @@ func (s *Store) Lease(name string, opts LeaseOptions) (*Lease, error) {
 		wrap: s.wrap, after: time.After,
 	}, nil
 }
-
-var errClosedLease = errors.New("store is closed")
 
 // Lead runs fn whenever this process holds the lease, until ctx ends: it
 // tries to take the lock every Retry and, once it has it, calls fn with a
@@ -145,7 +145,8 @@ func (l *Lease) Lead(ctx context.Context, fn func(ctx context.Context)) {
 func (l *Lease) connect(ctx context.Context) (*pgx.Conn, error) {
 	cctx, cancel := context.WithTimeout(ctx, l.opts.Retry+2*l.opts.Check)
 	defer cancel()
-	conn, err := pgx.ConnectConfig(cctx, l.cfg)
+	// A copy each time, as pgxpool does: connecting may fill in the config.
+	conn, err := pgx.ConnectConfig(cctx, l.cfg.Copy())
 	if err != nil {
 		return nil, l.wrap("lease "+l.name+": connect", err)
 	}

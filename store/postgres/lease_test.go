@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/url"
@@ -9,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/certgate/certgate/store"
 )
 
 // Short periods keep the lease tests fast; a confirmation still has twice
@@ -266,7 +269,7 @@ func TestLeaseRefusesBadNames(t *testing.T) {
 		t.Error("empty lease name accepted")
 	}
 	st.Close()
-	if _, err := st.Lease("x", LeaseOptions{}); err == nil {
-		t.Error("lease on a closed store accepted")
+	if _, err := st.Lease("x", LeaseOptions{}); !errors.Is(err, store.ErrClosed) {
+		t.Errorf("lease on a closed store: %v, want ErrClosed", err)
 	}
 }
