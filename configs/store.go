@@ -10,7 +10,9 @@ import (
 type StoreConfig struct {
 	// Type is "bbolt" (default: <data_dir>/certgate.db, one process) or
 	// "postgres" (shared by several replicas; each keeps its pre-signed
-	// OCSP responses and CRLs in a local bbolt cache, <data_dir>/cache.db).
+	// OCSP responses and CRLs in a local bbolt cache, <data_dir>/cache.db,
+	// and one of them at a time, the leader, builds the CRLs and
+	// re-signs OCSP responses for all).
 	// Env CERTGATE_STORE_TYPE.
 	Type string `yaml:"type"`
 	// DSNEnv or DSNFile (relative to data_dir) holds the PostgreSQL DSN,
@@ -19,7 +21,8 @@ type StoreConfig struct {
 	DSNEnv  string `yaml:"dsn_env"`
 	DSNFile string `yaml:"dsn_file"`
 	// MaxConns caps the connection pool; 0 means the DSN's pool_max_conns
-	// or pgx's default. Keep the sum over replicas below the server's
+	// or pgx's default. Each replica also holds one connection of its own
+	// for the leader lease. Keep the sum over replicas below the server's
 	// max_connections.
 	MaxConns int `yaml:"max_conns"`
 }

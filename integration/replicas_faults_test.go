@@ -50,7 +50,8 @@ func (c *pgCluster) resume(t *testing.T) { t.Helper(); mustRunTool(t, c.script, 
 // then stop PostgreSQL for 10 s. The surviving replica's OCSP keeps
 // answering from its cache, enrollment fails fast (503) and recovers by
 // itself, /readyz follows the database, and no certificate a client
-// received is missing from the store afterwards.
+// received is missing from the store afterwards. The survivor leads,
+// gives the lead up while the database is away, and takes it again.
 func TestReplicaFaults(t *testing.T) {
 	openssl := requireTool(t, "openssl")
 	pg := startPGCluster(t)
@@ -121,6 +122,7 @@ func TestReplicaFaults(t *testing.T) {
 	aDown.Store(true)
 	a.srv.Kill()
 	time.Sleep(1500 * time.Millisecond)
+	waitUntil(t, "B leads once A is killed", 10*time.Second, func() bool { return leading(t, b) })
 
 	pg.pause(t)
 	outageStart := time.Now()
@@ -142,6 +144,9 @@ func TestReplicaFaults(t *testing.T) {
 		} else {
 			resp.Body.Close()
 		}
+		// Without the database nobody can confirm the lease: B stops
+		// building CRLs and pre-signing until it is back.
+		waitUntil(t, "B stops leading during the outage", 5*time.Second, func() bool { return !leading(t, b) })
 	})
 	time.Sleep(time.Until(outageStart.Add(10 * time.Second)))
 	pg.resume(t)
@@ -167,6 +172,7 @@ func TestReplicaFaults(t *testing.T) {
 			t.Fatalf("/readyz after the outage: %v", err)
 		}
 		resp.Body.Close()
+		waitUntil(t, "B leads again after the outage", 15*time.Second, func() bool { return leading(t, b) })
 	})
 	stop.Store(true)
 	wg.Wait()

@@ -61,14 +61,15 @@ func newPostgresDatabase(t *testing.T) string {
 	return u.String()
 }
 
-// startReplicas runs two certgate processes on one database and one CA.
-func startReplicas(t *testing.T) (a, b *apiEnv, caDir string) {
+// startReplicas runs two certgate processes on one database and one CA,
+// with extraEnv (KEY=VALUE) in their environment.
+func startReplicas(t *testing.T, extraEnv ...string) (a, b *apiEnv, caDir string) {
 	t.Helper()
 	dsn := newPostgresDatabase(t)
 	caDir = filepath.Join(t.TempDir(), "ca")
 	mustCLI(t, "ca", "init", "--data-dir", filepath.Dir(caDir))
 	cfg := writeFile(t, "certgate.yaml", fmt.Sprintf(replicaConfig, caDir))
-	env := []string{"CG_IT_PG_DSN=" + dsn, "CG_IT_API_CHALLENGE=" + apiChallenge}
+	env := append([]string{"CG_IT_PG_DSN=" + dsn, "CG_IT_API_CHALLENGE=" + apiChallenge}, extraEnv...)
 	start := func() *apiEnv {
 		srv := startServerArgs(t, newDataDir(t), []string{"--config", cfg}, env...)
 		e := &apiEnv{srv: srv, base: srv.bannerURL("admin API:"), est: srv.ESTURL()}

@@ -74,15 +74,21 @@ func (b *Builder) sequenceName() string { return "crl/" + b.name }
 // has not expired (see the package doc for the grace period) and returns
 // it with RefreshAt halfway to NextUpdate. It does not cache it.
 func (b *Builder) Build(ctx context.Context) (*store.Blob, error) {
+	blob, _, err := b.buildNumbered(ctx)
+	return blob, err
+}
+
+// buildNumbered is Build that also returns the CRL number.
+func (b *Builder) buildNumbered(ctx context.Context) (*store.Blob, uint64, error) {
 	blob, entries, number, err := b.build(ctx)
 	if err != nil {
 		b.metrics.failed(b.name)
-		return nil, fmt.Errorf("crl: build %s: %w", b.name, err)
+		return nil, 0, fmt.Errorf("crl: build %s: %w", b.name, err)
 	}
 	b.metrics.built(b.name, entries, number)
 	b.log.Info().Uint64("crl_number", number).Int("entries", entries).
 		Time("next_update", blob.NextUpdate).Msg("crl built")
-	return blob, nil
+	return blob, number, nil
 }
 
 func (b *Builder) build(ctx context.Context) (blob *store.Blob, entries int, number uint64, err error) {
@@ -160,13 +166,17 @@ func (b *Builder) entry(r *store.CertRecord, now time.Time) x509.RevocationListE
 // parses, verifies under the CA's current certificate, and carries the
 // Issuing Distribution Point this builder writes. A cached CRL that fails
 // (the CA was re-initialised, PublicURL changed) is rebuilt, not served.
-func (b *Builder) matches(der []byte) error {
+// It returns the parsed CRL, which has a CRL number.
+func (b *Builder) matches(der []byte) (*x509.RevocationList, error) {
 	rl, err := x509.ParseRevocationList(der)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := rl.CheckSignatureFrom(b.ca.Certificate()); err != nil {
-		return err
+		return nil, err
+	}
+	if rl.Number == nil {
+		return nil, fmt.Errorf("no CRL number")
 	}
 	var got []pkix.Extension
 	for _, e := range rl.Extensions {
@@ -175,7 +185,7 @@ func (b *Builder) matches(der []byte) error {
 		}
 	}
 	if len(got) != len(b.exts) || (len(got) == 1 && (got[0].Critical != b.exts[0].Critical || !bytes.Equal(got[0].Value, b.exts[0].Value))) {
-		return fmt.Errorf("issuing distribution point differs from the configured one")
+		return nil, fmt.Errorf("issuing distribution point differs from the configured one")
 	}
-	return nil
+	return rl, nil
 }

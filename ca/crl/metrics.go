@@ -1,6 +1,8 @@
 package crl
 
 import (
+	"math/big"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -41,6 +43,16 @@ func (m *Metrics) built(ca string, entries int, number uint64) {
 	m.builds.WithLabelValues(ca, "ok").Inc()
 	m.entries.WithLabelValues(ca).Set(float64(entries))
 	m.number.WithLabelValues(ca).Set(float64(number))
+}
+
+// took records a CRL another replica built, which this one now serves.
+func (m *Metrics) took(ca string, entries int, number *big.Int) {
+	if m == nil {
+		return
+	}
+	n, _ := new(big.Float).SetInt(number).Float64()
+	m.entries.WithLabelValues(ca).Set(float64(entries))
+	m.number.WithLabelValues(ca).Set(n)
 }
 
 func (m *Metrics) failed(ca string) {

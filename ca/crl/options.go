@@ -48,6 +48,12 @@ type Options struct {
 	Source RevokedSource
 	// Cache keeps the signed CRL across restarts (NewScheduler only).
 	Cache store.Cache
+	// Shared, if set, is a cache the replicas of one CA share
+	// (NewScheduler only). Then only the replica whose Scheduler is in
+	// Run, the leader, builds: it publishes each CRL there, and the
+	// others serve what it published (Sync) instead of signing their own,
+	// so every replica serves the same CRL and numbers never go back.
+	Shared store.Cache
 	// Numbers hands out CRL numbers under the name "crl/<CA name>".
 	Numbers store.Sequencer
 	// Validity is nextUpdate - thisUpdate. Zero means 24h: relying parties

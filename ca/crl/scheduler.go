@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"math/big"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,13 +25,18 @@ const (
 
 // Scheduler keeps one CA's CRL current: it rebuilds after revocations
 // (Trigger) and halfway to nextUpdate (Run), keeps the result in the
-// store.Cache and in memory, and hands it to the Handler (Current).
+// store.Cache and in memory, and hands it to the Handler (Current). With
+// Options.Shared, only a Scheduler in Run builds; the others Sync.
 type Scheduler struct {
 	b        *Builder
 	cache    store.Cache
+	shared   store.Cache
 	debounce time.Duration
 	log      zerolog.Logger
 	trigger  chan struct{}
+	// leading is set while Run runs: with a shared cache, only then does
+	// this replica build.
+	leading atomic.Bool
 
 	// mu serialises builds and cache loads, so concurrent first requests
 	// sign one CRL between them.
@@ -46,14 +53,24 @@ type Scheduler struct {
 
 // served is a CRL ready to answer with.
 type served struct {
-	blob *store.Blob
-	etag string
+	blob   *store.Blob
+	number *big.Int
+	etag   string
 }
 
-func newServed(b *store.Blob) *served {
+func newServed(b *store.Blob, number *big.Int) *served {
 	sum := sha256.Sum256(b.Data)
-	return &served{blob: b, etag: `"` + hex.EncodeToString(sum[:]) + `"`}
+	return &served{blob: b, number: number, etag: `"` + hex.EncodeToString(sum[:]) + `"`}
 }
+
+// newer reports whether c has a higher CRL number than old (or old is nil).
+func (c *served) newer(old *served) bool {
+	return c != nil && (old == nil || c.number.Cmp(old.number) > 0)
+}
+
+// errNotPublished: a follower has no CRL because the leader has not
+// published one yet.
+var errNotPublished = errors.New("crl: the leading replica has not published a CRL yet")
 
 // NewScheduler checks opts (Cache is required) and returns a Scheduler;
 // call Run to keep the CRL fresh.
@@ -72,6 +89,7 @@ func NewScheduler(opts Options) (*Scheduler, error) {
 	return &Scheduler{
 		b:        b,
 		cache:    o.Cache,
+		shared:   o.Shared,
 		debounce: o.Debounce,
 		log:      b.log,
 		trigger:  make(chan struct{}, 1),
@@ -98,12 +116,25 @@ func (s *Scheduler) Trigger() {
 // each CRL's RefreshAt and Debounce after a Trigger. Failed builds are
 // logged and retried with backoff from 1s to 5m while the previous CRL is
 // still served. Run one per Scheduler.
+//
+// With Options.Shared, Run is what makes this replica the leader: call it
+// only while this replica holds the leadership, and end ctx when it is
+// lost. A new leader starts from the newest CRL, its own or the shared
+// one, and rebuilds at once or Debounce after it starts, so revocations
+// the previous leader had not published yet are listed.
 func (s *Scheduler) Run(ctx context.Context) {
+	s.leading.Store(true)
+	defer s.leading.Store(false)
 	wait := s.startWait(ctx)
+	if s.shared != nil && wait > 0 {
+		s.Trigger()
+	}
 	failures := 0
 	var debounce <-chan time.Time
 	for ctx.Err() == nil {
 		if wait <= 0 {
+			// The build about to start covers every pending trigger.
+			s.drainTrigger()
 			wait = s.rebuild(ctx, &failures)
 			continue
 		}
@@ -208,6 +239,18 @@ func (s *Scheduler) current(ctx context.Context) (*served, error) {
 	if c != nil && (now.Before(c.blob.NextUpdate) || now.Sub(s.failedAt) < retryMin) {
 		return c, nil
 	}
+	if s.shared != nil && !s.leading.Load() {
+		// Only the leader builds: serve what it published, or the expired
+		// CRL until it publishes a new one.
+		s.failedAt = now
+		if err := s.syncLocked(ctx); err != nil {
+			s.log.Warn().Err(err).Msg("crl: taking the shared CRL failed")
+		}
+		if c = s.cur.Load(); c == nil {
+			return nil, errNotPublished
+		}
+		return c, nil
+	}
 	fresh, err := s.buildLocked(ctx)
 	if err == nil {
 		return fresh, nil
@@ -220,31 +263,87 @@ func (s *Scheduler) current(ctx context.Context) (*served, error) {
 	return nil, err
 }
 
-// loadLocked reads the cached CRL and makes it current if this CA and URL
-// could have signed it; nil if not. s.mu must be held.
+// loadLocked reads the cached CRL, and the shared one if there is a
+// shared cache, and makes the newer current if this CA and URL could have
+// signed it; nil if neither. s.mu must be held.
 func (s *Scheduler) loadLocked(ctx context.Context) *served {
-	blob, err := s.cache.GetBlob(ctx, store.BlobCRL, s.b.name)
+	c := s.read(ctx, s.cache, "cached")
+	if s.shared != nil {
+		if sc := s.read(ctx, s.shared, "shared"); sc.newer(c) {
+			c = sc
+		}
+	}
+	if c != nil {
+		s.cur.Store(c)
+	}
+	return c
+}
+
+// read returns the CRL in cache if it is usable, else nil; what names the
+// cache in log lines.
+func (s *Scheduler) read(ctx context.Context, cache store.Cache, what string) *served {
+	blob, err := cache.GetBlob(ctx, store.BlobCRL, s.b.name)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
-		s.log.Warn().Err(err).Msg("reading the cached CRL failed, building a new one")
+		s.log.Warn().Err(err).Msgf("reading the %s CRL failed", what)
 		return nil
 	}
-	if err := s.b.matches(blob.Data); err != nil {
-		s.log.Info().Err(err).Msg("cached CRL is not this CA's current one, building a new one")
+	rl, err := s.b.matches(blob.Data)
+	if err != nil {
+		s.log.Info().Err(err).Msgf("the %s CRL is not this CA's current one", what)
 		return nil
 	}
-	c := newServed(blob)
+	return newServed(blob, rl.Number)
+}
+
+// Sync serves the CRL in Options.Shared if it is newer (a higher CRL
+// number) than the one served, and keeps it in Cache. Followers call it
+// when the leader announces a CRL and now and then; it does nothing
+// without Shared or while this Scheduler is the leader.
+func (s *Scheduler) Sync(ctx context.Context) error {
+	if s.shared == nil || s.leading.Load() {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.syncLocked(ctx)
+}
+
+// syncLocked is Sync; s.mu must be held.
+func (s *Scheduler) syncLocked(ctx context.Context) error {
+	blob, err := s.shared.GetBlob(ctx, store.BlobCRL, s.b.name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("crl: %s: read the shared CRL: %w", s.b.name, err)
+	}
+	rl, err := s.b.matches(blob.Data)
+	if err != nil {
+		// Replicas must agree on the CA and on public_url, which the
+		// Issuing Distribution Point is made of.
+		return fmt.Errorf("crl: %s: the shared CRL is not this CA's (do all replicas have the same CA and public URL?): %w", s.b.name, err)
+	}
+	c := newServed(blob, rl.Number)
+	if !c.newer(s.cur.Load()) {
+		return nil
+	}
 	s.cur.Store(c)
-	return c
+	s.b.metrics.took(s.b.name, len(rl.RevokedCertificateEntries), rl.Number)
+	s.log.Info().Str("crl_number", rl.Number.String()).Time("next_update", blob.NextUpdate).Msg("crl taken from the leading replica")
+	if err := s.cache.PutBlob(ctx, store.BlobCRL, s.b.name, blob); err != nil {
+		s.log.Warn().Err(err).Msg("caching the shared CRL failed")
+	}
+	return nil
 }
 
 // buildLocked builds, caches and publishes a CRL. A cache write failure is
 // logged, not returned: the CRL is valid and served from memory, and the
 // next restart merely signs again. s.mu must be held.
 func (s *Scheduler) buildLocked(ctx context.Context) (*served, error) {
-	blob, err := s.b.Build(ctx)
+	blob, number, err := s.b.buildNumbered(ctx)
 	if s.built != nil {
 		defer func() { s.built(blob, err) }()
 	}
@@ -254,7 +353,25 @@ func (s *Scheduler) buildLocked(ctx context.Context) (*served, error) {
 	if err := s.cache.PutBlob(ctx, store.BlobCRL, s.b.name, blob); err != nil {
 		s.log.Warn().Err(err).Msg("caching the new CRL failed")
 	}
-	c := newServed(blob)
+	c := newServed(blob, new(big.Int).SetUint64(number))
 	s.cur.Store(c)
+	if s.shared != nil {
+		s.publish(ctx, c)
+	}
 	return c, nil
+}
+
+// publish puts c in the shared cache for the other replicas, unless a
+// newer CRL is there already: a leader that lost the lease during its
+// build must not replace its successor's CRL with an older one. Failure
+// is logged: followers keep the previous CRL until the next build.
+func (s *Scheduler) publish(ctx context.Context, c *served) {
+	if old := s.read(ctx, s.shared, "shared"); old != nil && !c.newer(old) {
+		s.log.Warn().Str("crl_number", c.number.String()).Str("shared_crl_number", old.number.String()).
+			Msg("a newer CRL is published already; not publishing this one")
+		return
+	}
+	if err := s.shared.PutBlob(ctx, store.BlobCRL, s.b.name, c.blob); err != nil {
+		s.log.Warn().Err(err).Msg("publishing the new CRL to the other replicas failed")
+	}
 }

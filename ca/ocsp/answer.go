@@ -80,6 +80,11 @@ func (r *Responder) fill(ctx context.Context, s *Signer, h hashAlg, serial *big.
 			r.errLog.Error().Err(err).Str("key", key).Msg("ocsp: read cached response; signing anew")
 		}
 	}
+	if r.shared != nil {
+		if e := r.fromShared(ctx, s, serial, key); e != nil {
+			return filled{e, cacheHit}, nil
+		}
+	}
 	e, err := r.renew(ctx, s, h, serial, key, stale != nil, false)
 	if err != nil {
 		if stale != nil && now.Before(stale.nextUpdate) {
@@ -118,6 +123,7 @@ func (r *Responder) renew(ctx context.Context, s *Signer, h hashAlg, serial *big
 		return nil, err
 	}
 	if r.mem.commit(key, gen, func() { r.keep(ctx, key, e) }) {
+		r.share(ctx, key, e)
 		return e, nil
 	}
 	// Invalidate ran since the lookup, which may predate a revocation:
@@ -141,10 +147,12 @@ func (r *Responder) keep(ctx context.Context, key string, e *entry) {
 	r.mem.clearPoison(key)
 }
 
-// remove drops key from memory and store.Cache; run it under mem.commit
-// or mem.invalidate. A blob that cannot be deleted is poisoned: never
-// served from this process, and replaced by the next signature.
+// remove drops key from memory, store.Cache and the shared cache; run it
+// under mem.commit or mem.invalidate. A blob that cannot be deleted from
+// Cache is poisoned: never served from this process, and replaced by the
+// next signature.
 func (r *Responder) remove(ctx context.Context, key string) error {
+	r.unshare(ctx, key)
 	if r.cache == nil {
 		r.mem.drop(key, false)
 		return nil

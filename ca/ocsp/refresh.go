@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/certgate/certgate/store"
 )
 
 // Refresh makes one refresher pass: it re-signs up to RefreshBatch
@@ -16,19 +14,17 @@ import (
 // latest. Responses for expired certificates, unknown serials and CAs no
 // longer served are deleted instead; they are signed again if asked for.
 // Without a store.Cache it does nothing: memory entries are re-signed on
-// demand.
+// demand. With Options.Shared it walks the shared cache instead, so
+// only one replica needs to run it.
 func (r *Responder) Refresh(ctx context.Context) error {
-	if r.cache == nil {
+	walk := r.cache
+	if r.shared != nil {
+		walk = r.shared
+	}
+	if walk == nil {
 		return nil
 	}
-	now := r.now()
-	var due []string
-	err := r.cache.RangeBlobs(ctx, store.BlobOCSP, func(key string, b *store.Blob) bool {
-		if !now.Before(b.RefreshAt) {
-			due = append(due, key)
-		}
-		return len(due) < r.refreshBatch
-	})
+	due, err := r.dueKeys(ctx, walk, r.now())
 	if err != nil {
 		return fmt.Errorf("ocsp: refresh: %w", err)
 	}
@@ -68,6 +64,7 @@ func (r *Responder) refreshKey(ctx context.Context, key string) error {
 }
 
 // Run calls Refresh every RefreshInterval, starting now, until ctx ends.
+// With Options.Shared, run it on one replica at a time (the leader).
 func (r *Responder) Run(ctx context.Context) {
 	t := time.NewTicker(r.refreshInterval)
 	defer t.Stop()

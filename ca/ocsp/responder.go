@@ -35,6 +35,14 @@ type Options struct {
 	// Nil means memory only: a restart re-signs on demand, and Refresh
 	// does nothing.
 	Cache store.Cache
+	// Shared, if set, is a cache the replicas of a deployment share, next
+	// to each one's own Cache. Every response signed is also put there;
+	// a request that misses memory and Cache takes a fresh response from
+	// there, once the store confirms the status it states, instead of
+	// signing; and Refresh walks Shared instead of Cache, so the one
+	// replica that runs Run (the leader) re-signs what every replica
+	// answers. Cache hits never touch it.
+	Shared store.Cache
 	// Validity is nextUpdate - thisUpdate of every response; it is also
 	// how long a revocation can stay unseen by a relying party that
 	// cached a "good". Zero means DefaultValidity; at least one minute.
@@ -72,6 +80,7 @@ type Responder struct {
 	byName   map[string]*Signer
 	src      CertSource
 	cache    store.Cache
+	shared   store.Cache
 	mem      *memCache
 	flight   flight
 
@@ -127,6 +136,7 @@ func New(opts Options) (*Responder, error) {
 		byName:          make(map[string]*Signer),
 		src:             opts.Source,
 		cache:           opts.Cache,
+		shared:          opts.Shared,
 		mem:             newMemCache(opts.MemEntries),
 		validity:        opts.Validity,
 		maxBody:         opts.MaxBody,

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"math/big"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,8 +28,10 @@ type revocation struct {
 }
 
 // newRevocation serves OCSP and CRLs from the records in st, keeping
-// pre-signed answers in cache and CRL numbers in st (shared by replicas).
-func newRevocation(cfg *configs.Config, c *local.CA, st recordStore, cache store.Cache, reg prometheus.Registerer, log zerolog.Logger) (*revocation, error) {
+// pre-signed answers in cache and CRL numbers in st. shared, nil for
+// bbolt, is the cache the replicas share: the leader publishes its CRLs
+// and refreshed OCSP responses there, and the others serve them.
+func newRevocation(cfg *configs.Config, c *local.CA, st recordStore, cache, shared store.Cache, reg prometheus.Registerer, log zerolog.Logger) (*revocation, error) {
 	sc := ocsp.SignerConfig{Name: c.Name(), Issuer: c.Certificate(), ResponderValidity: cfg.OCSP.ResponderValidity.Std()}
 	if cfg.OCSP.Signer == "ca" {
 		sc.Key = c.Signer()
@@ -45,6 +48,7 @@ func newRevocation(cfg *configs.Config, c *local.CA, st recordStore, cache store
 		CAs:             []*ocsp.Signer{signer},
 		Source:          st,
 		Cache:           cache,
+		Shared:          shared,
 		Validity:        cfg.OCSP.Validity.Std(),
 		MemEntries:      cfg.OCSP.MemoryEntries,
 		RefreshInterval: cfg.OCSP.RefreshInterval.Std(),
@@ -59,6 +63,7 @@ func newRevocation(cfg *configs.Config, c *local.CA, st recordStore, cache store
 		PublicURL: cfg.PublicURL,
 		Source:    st,
 		Cache:     cache,
+		Shared:    shared,
 		Numbers:   st,
 		Validity:  cfg.CRL.Validity.Std(),
 		Debounce:  cfg.CRL.Debounce.Std(),
@@ -78,12 +83,24 @@ func newRevocation(cfg *configs.Config, c *local.CA, st recordStore, cache store
 	}, nil
 }
 
-// run starts the OCSP refresher and the CRL schedulers until ctx ends.
-func (r *revocation) run(ctx context.Context) {
-	go r.ocsp.Run(ctx)
+// lead runs the OCSP refresher and the CRL schedulers until ctx ends:
+// the work of the leading replica.
+func (r *revocation) lead(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() { r.ocsp.Run(ctx) })
 	for _, s := range r.crls {
-		go s.Run(ctx)
+		wg.Go(func() { s.Run(ctx) })
 	}
+	wg.Wait()
+}
+
+// syncCRL serves the CRL the leading replica published for the CA named
+// ca; the leader itself has nothing to take.
+func (r *revocation) syncCRL(ctx context.Context, ca string) error {
+	if s, ok := r.byCA[ca]; ok {
+		return s.Sync(ctx)
+	}
+	return nil
 }
 
 // Revoke records a revocation and makes OCSP answer it at once: the

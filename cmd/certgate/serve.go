@@ -109,7 +109,7 @@ func serve(ctx context.Context, cfg *configs.Config, log zerolog.Logger, stdout 
 	}
 	bg, stopBackground := context.WithCancel(context.Background())
 	defer stopBackground()
-	g.revocation.run(bg)
+	go g.leader.Lead(bg, g.revocation.lead)
 	g.mdm.run(bg, g.revocation, log)
 	if g.stores.shared != nil {
 		followRevocations(bg, g.stores.shared, g.revocation, log)
@@ -195,7 +195,16 @@ func build(cfg *configs.Config, log zerolog.Logger) (*gateway, error) {
 		sts.Close()
 		return nil, err
 	}
-	g.revocation, err = newRevocation(cfg, c, sts.records, sts.cache, g.registry, log)
+	var shared store.Cache
+	if sts.shared != nil {
+		shared = sts.shared
+	}
+	g.revocation, err = newRevocation(cfg, c, sts.records, sts.cache, shared, g.registry, log)
+	if err != nil {
+		sts.Close()
+		return nil, err
+	}
+	g.leader, err = newLeader(sts.shared, g.registry, log)
 	if err != nil {
 		sts.Close()
 		return nil, err

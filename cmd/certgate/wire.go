@@ -39,6 +39,8 @@ type gateway struct {
 	createdCA bool
 	// revocation serves OCSP and CRLs and carries out revocations.
 	revocation *revocation
+	// leader runs revocation's background work on one replica at a time.
+	leader leader
 	// mdm holds the MDM validators, whose background work serve runs.
 	mdm *mdmValidators
 	// draining is set once shutdown begins; /readyz then fails.

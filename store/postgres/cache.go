@@ -48,7 +48,8 @@ func (s *Store) GetBlob(ctx context.Context, kind store.BlobKind, key string) (*
 }
 
 // PutBlob implements store.Cache. The upsert has committed when it returns,
-// so every replica, and a restarted one, answers from it.
+// so every replica, and a restarted one, answers from it. A CRL put is
+// announced to the replicas that Listen.
 func (s *Store) PutBlob(ctx context.Context, kind store.BlobKind, key string, b *store.Blob) error {
 	err := checkBlobKey(kind, key)
 	if err == nil && b == nil {
@@ -67,6 +68,11 @@ func (s *Store) PutBlob(ctx context.Context, kind store.BlobKind, key string, b 
 			ON CONFLICT (kind, key) DO UPDATE SET data = excluded.data, this_update = excluded.this_update,
 				next_update = excluded.next_update, refresh_at = excluded.refresh_at, status = excluded.status`,
 			string(kind), []byte(key), data, nullTime(b.ThisUpdate), nullTime(b.NextUpdate), nullTime(b.RefreshAt), cleanText(b.Status))
+		if err == nil && kind == store.BlobCRL {
+			// Tell the other replicas at once that a new CRL is there
+			// (Listen); they also look for one now and then.
+			_, _ = pool.Exec(ctx, `SELECT pg_notify($1, $2)`, crlChannel, key)
+		}
 		return err
 	})
 	return s.wrap(fmt.Sprintf("put blob %s %q", kind, key), err)
@@ -170,4 +176,34 @@ func checkKey(what, key string) error {
 		return fmt.Errorf("%s is %d bytes, the limit is %d: %w", what, len(key), maxKeyLen, store.ErrInvalid)
 	}
 	return nil
+}
+
+// DueBlobs returns up to limit keys of kind whose RefreshAt is at or
+// before at, the longest overdue first, so a refresher finds what to
+// re-sign without reading every blob (ocsp.DueLister).
+func (s *Store) DueBlobs(ctx context.Context, kind store.BlobKind, at time.Time, limit int) ([]string, error) {
+	if !slices.Contains(blobKinds, kind) {
+		return nil, fmt.Errorf("store: postgres: due blobs %s: %w", kind, errUnknownKind(kind))
+	}
+	var keys []string
+	err := s.do(ctx, func(pool *pgxpool.Pool) error {
+		rows, err := pool.Query(ctx, `SELECT key FROM blobs WHERE kind = $1 AND refresh_at <= $2
+			ORDER BY refresh_at LIMIT $3`, string(kind), at, limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var key []byte
+			if err := rows.Scan(&key); err != nil {
+				return err
+			}
+			keys = append(keys, string(key))
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, s.wrap(fmt.Sprintf("due blobs %s", kind), err)
+	}
+	return keys, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/certgate/certgate/store"
 )
@@ -151,5 +152,35 @@ func TestCloseTwice(t *testing.T) {
 				t.Fatalf("error = %v, want ErrClosed", err)
 			}
 		})
+	}
+}
+
+// TestDueBlobs: only blobs of the kind whose RefreshAt has come, the
+// longest overdue first, at most limit.
+func TestDueBlobs(t *testing.T) {
+	st := openTest(t, Options{})
+	defer st.Close()
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Second)
+	for key, at := range map[string]time.Duration{"late": -time.Hour, "later": -2 * time.Hour, "now": 0, "future": time.Hour} {
+		if err := st.PutBlob(ctx, store.BlobOCSP, key, &store.Blob{Data: []byte{1}, RefreshAt: now.Add(at)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.PutBlob(ctx, store.BlobCRL, "late", &store.Blob{Data: []byte{1}, RefreshAt: now.Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.DueBlobs(ctx, store.BlobOCSP, now, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, ",") != "later,late,now" {
+		t.Fatalf("due: %q, want later,late,now", got)
+	}
+	if got, _ := st.DueBlobs(ctx, store.BlobOCSP, now, 1); len(got) != 1 || got[0] != "later" {
+		t.Fatalf("limit 1: %q", got)
+	}
+	if _, err := st.DueBlobs(ctx, "nope", now, 1); !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("unknown kind: %v", err)
 	}
 }

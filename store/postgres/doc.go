@@ -44,6 +44,11 @@
 //     hashes are text COLLATE "C", so they order and compare as bytes.
 //     They are never altered: one text cannot hold (NUL, invalid UTF-8) is
 //     refused on write with store.ErrInvalid and finds nothing on read.
+//   - Leadership: Lease elects one replica for work that must not run on
+//     several at once (building CRLs, pre-signing OCSP responses), with a
+//     session-level advisory lock on a connection of its own; see Lease
+//     for when the holder gives it up and another takes it. PutBlob of a
+//     CRL is announced on NOTIFY (Listen), so the others take it at once.
 //   - Secrets: the DSN may carry a password. No error this package returns
 //     contains the DSN or the password; a DSN that does not parse is
 //     reported without its text, because its password cannot be located
