@@ -33,6 +33,8 @@ const (
 	// DeviceRevoked: the device is gone for good (deleted, wiped,
 	// retired).
 	DeviceRevoked = "revoked"
+	// DeviceUnknown: the MDM has not answered yet.
+	DeviceUnknown = "unknown"
 )
 
 // DeviceState is the last known state of one device in one MDM, as the
@@ -44,7 +46,7 @@ type DeviceState struct {
 	// Key is the device ID recorded on its certificates
 	// (CertRecord.DeviceID). At most 1024 bytes.
 	Key string `json:"key"`
-	// State is DeviceGood, DeviceHeld or DeviceRevoked.
+	// State is DeviceGood, DeviceHeld, DeviceRevoked or DeviceUnknown.
 	State string `json:"state"`
 	// Detail is what the MDM said, for operators (e.g. "managementState
 	// wipePending", "accountEnabled false"); never a secret.
