@@ -29,6 +29,10 @@ type mdmValidators struct {
 	// webhooks are the Jamf SCEPChallenge endpoints, by path, served on
 	// the EST listener (TLS, reachable by Jamf Cloud).
 	webhooks map[string]http.Handler
+	// jamfCheckers and ws1Checkers are the device checkers of jamf and
+	// workspaceone profiles, by profile name, for device-state checks.
+	jamfCheckers map[string]*jamf.DeviceChecker
+	ws1Checkers  map[string]*workspaceone.Checker
 }
 
 // run starts each Intune tenant's revocation poller until ctx ends.
@@ -133,6 +137,10 @@ func (m *mdmValidators) jamfValidator(cfg *configs.Config, pc configs.Profile, s
 			return nil, err
 		}
 		devices = checker
+		if m.jamfCheckers == nil {
+			m.jamfCheckers = map[string]*jamf.DeviceChecker{}
+		}
+		m.jamfCheckers[pc.Name] = checker
 	}
 	return jamf.NewSubjectBinding(base, devices)
 }
@@ -178,5 +186,9 @@ func (m *mdmValidators) workspaceOneValidator(cfg *configs.Config, pc configs.Pr
 	if err != nil {
 		return nil, err
 	}
+	if m.ws1Checkers == nil {
+		m.ws1Checkers = map[string]*workspaceone.Checker{}
+	}
+	m.ws1Checkers[pc.Name] = checker
 	return workspaceone.NewValidator(base, checker, c)
 }

@@ -95,6 +95,10 @@ func serve(ctx context.Context, cfg *configs.Config, log zerolog.Logger, stdout 
 	defer stopBackground()
 	g.revocation.run(bg)
 	g.mdm.run(bg, g.revocation, log)
+	for _, p := range g.devicePollers {
+		// Idempotent: harmless on several replicas at once, only costlier.
+		go p.Run(bg)
+	}
 	if g.stores.shared != nil {
 		followRevocations(bg, g.stores.shared, g.revocation, log)
 	}
@@ -189,6 +193,11 @@ func build(cfg *configs.Config, log zerolog.Logger) (*gateway, error) {
 		return nil, err
 	}
 	profiles, err := buildProfiles(cfg, c, sts.records, sealer, g.mdm, upstreams, os.Getenv)
+	if err != nil {
+		sts.Close()
+		return nil, err
+	}
+	g.devicePollers, err = devicePollers(cfg, g.mdm, sts.records, g.revocation, g.registry, os.Getenv, log)
 	if err != nil {
 		sts.Close()
 		return nil, err
