@@ -60,7 +60,9 @@ type Poller struct {
 	Revoker     Revoker
 	// Metrics may be nil.
 	Metrics *Metrics
-	Log     zerolog.Logger
+	// Log receives a line per certificate changed and per failed lookup;
+	// give it the profile's name as a field.
+	Log zerolog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -166,7 +168,7 @@ func (p *Poller) devices(ctx context.Context) (map[string][]*store.CertRecord, e
 // certificates and stores the new state. It returns how long the device
 // has gone unconfirmed.
 func (p *Poller) device(ctx context.Context, key string, certs []*store.CertRecord) (time.Duration, error) {
-	log := p.Log.With().Str("profile", p.Profile).Str("source", p.SourceName).Str("device", key).Logger()
+	log := p.Log.With().Str("source", p.SourceName).Str("device", key).Logger()
 	obs, lookupErr := p.Source.Lookup(ctx, key)
 	now := p.now()
 	st, err := p.Store.DeviceState(ctx, p.SourceName, key)

@@ -1,0 +1,264 @@
+//go:build integration
+
+package integration
+
+import (
+	"crypto/x509"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	xocsp "golang.org/x/crypto/ocsp"
+
+	"github.com/certgate/certgate/integration/fakes/fakehttp"
+	"github.com/certgate/certgate/integration/fakes/graph"
+	"github.com/certgate/certgate/integration/fakes/intune"
+	"github.com/certgate/certgate/integration/fakes/microsoft"
+)
+
+// deviceStateEnv is certgate with two Intune-validated profiles that
+// check device state every second against the fake Graph: "intune"
+// (managedDevice, fail_open) and "entra" (Entra device, fail_closed with
+// max_staleness 3s).
+type deviceStateEnv struct {
+	*revocationEnv
+	cloud     *microsoft.Cloud
+	challenge string
+}
+
+const (
+	deviceInterval  = time.Second
+	deviceStaleness = 3 * time.Second
+)
+
+func startDeviceState(t *testing.T) *deviceStateEnv {
+	t.Helper()
+	cloud := microsoft.New()
+	t.Cleanup(cloud.Close)
+	caFile := cloudCAFile(t, cloud)
+	intuneCfg := fmt.Sprintf(`{tenant_id: %s, client_id: %s, client_secret_env: CG_IT_INTUNE_SECRET, authority_url: %q, graph_url: %q, ca_file: %s, timeout: 2s, revocation_poll_interval: -1s}`,
+		cloud.Tenant, cloud.ClientID, cloud.Entra.URL()+"/", cloud.Graph.URL()+"/", caFile)
+	cfg := writeFile(t, "certgate.yaml", fmt.Sprintf(`profiles:
+  - name: intune
+    validator: {type: intune, intune: %[1]s}
+    device_state: {source: intune, interval: %[2]s, on_error: fail_open}
+  - name: entra
+    validator: {type: intune, intune: %[1]s}
+    device_state: {source: entra, interval: %[2]s, on_error: fail_closed, max_staleness: %[3]s}
+scep:
+  default_profile: intune
+crl:
+  debounce: 200ms
+`, intuneCfg, deviceInterval, deviceStaleness))
+	e := &deviceStateEnv{cloud: cloud, challenge: secret("device-state-challenge-0c1d")}
+	cloud.Intune.AllowChallenge(e.challenge, intune.Challenge{})
+	rv := &revocationEnv{openssl: requireTool(t, "openssl"), curl: requireTool(t, "curl")}
+	rv.srv = startServerArgs(t, newDataDir(t), []string{"--config", cfg}, "CG_IT_INTUNE_SECRET="+cloud.ClientSecret)
+	rv.issuer = rv.srv.CAFile("ca.crt")
+	rv.chain = writeCABundle(t, rv.srv.CAFile("ca.crt"), rv.srv.CAFile("root.crt"))
+	e.revocationEnv = rv
+	t.Cleanup(func() {
+		// Graph tokens certgate used must not be in its logs either.
+		for _, route := range []string{graph.RouteManagedDevice, graph.RouteDevices} {
+			for _, r := range cloud.Graph.RequestsFor(route) {
+				if tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "); tok != "" && strings.Contains(rv.srv.Stderr.String(), tok) {
+					t.Error("the log holds a Graph token")
+					return
+				}
+			}
+		}
+	})
+	return e
+}
+
+// enrollDevice enrolls a certificate with CN=deviceID (Intune reads a GUID
+// CN as the device ID) on profile and returns it with its PEM file.
+func (e *deviceStateEnv) enrollDevice(t *testing.T, profile, deviceID string) (*x509.Certificate, string) {
+	t.Helper()
+	id := newSCEPClient(t, e.srv.URL+"/scep/"+profile).mustEnroll(t, deviceID, e.challenge)
+	certFile, _ := writeIdentity(t, id)
+	if rec := findRecord(t, e.srv, serialHex(id.Cert)); rec.DeviceID != deviceID {
+		t.Fatalf("recorded device ID %q, want %q", rec.DeviceID, deviceID)
+	}
+	return id.Cert, certFile
+}
+
+// waitCRL waits until the CRL lists cert with reason (listed) or no
+// longer lists it (!listed).
+func (e *deviceStateEnv) waitCRL(t *testing.T, cert *x509.Certificate, listed bool, reason string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		c := e.fetchCRL(t)
+		entry, ok := c.Entries[opensslSerial(cert)]
+		if ok == listed && (!listed || entry.Reason == reason) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("CRL lists the certificate: %v (reason %q), want %v (%q)\n%s", ok, entry.Reason, listed, reason, c.Text)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// status asks openssl ocsp about certFile; the response must verify.
+func (e *deviceStateEnv) status(t *testing.T, certFile string) ocspAnswer {
+	t.Helper()
+	a := e.ask(t, ocspQuery{Target: certTarget(certFile), Verify: []string{"-CAfile", e.chain}})
+	if a.Code != 0 || !a.VerifyOK {
+		t.Fatalf("openssl ocsp: exit %d, verified %v\n%s", a.Code, a.VerifyOK, a.Out)
+	}
+	return a
+}
+
+// waitStatus asks until openssl reports want (and reason, if given) or
+// the deadline passes, and returns the answer and when it came.
+func (e *deviceStateEnv) waitStatus(t *testing.T, certFile, want, reason string, within time.Duration) (ocspAnswer, time.Time) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		a := e.status(t, certFile)
+		if a.Status == want && (reason == "" || a.Reason == reason) {
+			return a, time.Now()
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s openssl ocsp says %s %s, want %s %s\n%s", within, a.Status, a.Reason, want, reason, a.Out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// waitRequests waits until the fake Graph has had n more requests on
+// route than before, i.e. the poller has run that many times.
+func (e *deviceStateEnv) waitRequests(t *testing.T, route string, before, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * deviceInterval)
+	for len(e.cloud.Graph.RequestsFor(route)) < before+n {
+		if time.Now().After(deadline) {
+			t.Fatalf("the poller made %d requests on %s, want %d more than %d", len(e.cloud.Graph.RequestsFor(route)), route, n, before)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// validity is nextUpdate - thisUpdate of a response.
+func validity(t *testing.T, a ocspAnswer) time.Duration {
+	t.Helper()
+	r, err := xocsp.ParseResponse(a.DER, nil)
+	if err != nil {
+		t.Fatalf("parse response: %v", err)
+	}
+	return r.NextUpdate.Sub(r.ThisUpdate)
+}
+
+// TestDeviceStateIntune: an Intune device's certificate is good (for 10
+// minutes at most) while the device is managed, stays good while Graph
+// answers 5xx (fail_open keeps the last known state), and is revoked with
+// cessationOfOperation within one interval of the device's deletion.
+func TestDeviceStateIntune(t *testing.T) {
+	e := startDeviceState(t)
+	const dev, witness = "0a1b2c3d-0000-4000-8000-00000000a001", "0a1b2c3d-0000-4000-8000-00000000a002"
+	e.cloud.Graph.PutManagedDevice(graph.ManagedDevice{ID: dev, EnrolledDateTime: time.Now().Add(-time.Hour)})
+	// The witness stays managed: its lookups show the poller runs on
+	// after dev's certificate is revoked and no longer checked.
+	e.cloud.Graph.PutManagedDevice(graph.ManagedDevice{ID: witness})
+	_, certFile := e.enrollDevice(t, "intune", dev)
+	_, witnessFile := e.enrollDevice(t, "intune", witness)
+	e.waitRequests(t, graph.RouteManagedDevice, 0, 1)
+	a := e.status(t, certFile)
+	if a.Status != "good" {
+		t.Fatalf("managed device: %s, want good\n%s", a.Status, a.Out)
+	}
+	if v := validity(t, a); v != 10*time.Minute {
+		t.Errorf("good answer valid for %s, want the device-bound 10m", v)
+	}
+
+	t.Run("ok/fail_open keeps the last known state on 5xx", func(t *testing.T) {
+		e.cloud.Graph.SetFault(graph.RouteManagedDevice, fakehttp.Fault{Status: http.StatusServiceUnavailable,
+			Body: graph.ErrorBody("ServiceUnavailable", "try later", "")})
+		defer e.cloud.Graph.ClearFaults(graph.RouteManagedDevice)
+		e.waitRequests(t, graph.RouteManagedDevice, len(e.cloud.Graph.RequestsFor(graph.RouteManagedDevice)), 3)
+		if a := e.status(t, certFile); a.Status != "good" {
+			t.Fatalf("after 3 failed checks with fail_open: %s, want good\n%s", a.Status, a.Out)
+		}
+		body := scrape(t, e.srv)
+		if v, ok := metricValue(t, body, "certgate_device_state_checks_total", map[string]string{"profile": "intune", "source": "intune", "result": "error"}); !ok || v < 3 {
+			t.Errorf("checks with result error: %v (present %v), want >= 3", v, ok)
+		}
+		if v, ok := metricValue(t, body, "certgate_device_state_staleness_seconds", map[string]string{"profile": "intune"}); !ok || v < 1 {
+			t.Errorf("staleness %v (present %v), want >= 1s while Graph fails", v, ok)
+		}
+	})
+
+	t.Run("ok/deleted device is revoked within one interval", func(t *testing.T) {
+		e.waitRequests(t, graph.RouteManagedDevice, len(e.cloud.Graph.RequestsFor(graph.RouteManagedDevice)), 1)
+		deleted := time.Now()
+		e.cloud.Graph.DeleteManagedDevice(dev)
+		_, seen := e.waitStatus(t, certFile, "revoked", "cessationOfOperation", 10*deviceInterval)
+		took := seen.Sub(deleted)
+		t.Logf("device deleted in the fake → openssl ocsp says revoked: %s (interval %s)", took.Round(time.Millisecond), deviceInterval)
+		// One interval, plus one lookup and one openssl round trip.
+		if took > deviceInterval+time.Second {
+			t.Errorf("revoked %s after the deletion, want within one interval (%s) and a second", took, deviceInterval)
+		}
+		// A device that comes back does not get its certificate back.
+		e.cloud.Graph.PutManagedDevice(graph.ManagedDevice{ID: dev})
+		e.waitRequests(t, graph.RouteManagedDevice, len(e.cloud.Graph.RequestsFor(graph.RouteManagedDevice)), 2)
+		if a := e.status(t, certFile); a.Status != "revoked" {
+			t.Fatalf("after the device came back: %s, want revoked for good", a.Status)
+		}
+		if a := e.status(t, witnessFile); a.Status != "good" {
+			t.Fatalf("the witness device: %s, want good", a.Status)
+		}
+	})
+}
+
+// TestDeviceStateEntra: an Entra device disabled puts its certificate on
+// hold (OCSP revoked/certificateHold, valid 5 minutes at most), enabled
+// again makes it good; with fail_closed, Graph answering 5xx keeps it good
+// for max_staleness and then holds it until Graph answers again.
+func TestDeviceStateEntra(t *testing.T) {
+	e := startDeviceState(t)
+	const dev = "0a1b2c3d-0000-4000-8000-00000000e001"
+	e.cloud.Graph.PutEntraDevice(graph.EntraDevice{DeviceID: dev, AccountEnabled: true})
+	cert, certFile := e.enrollDevice(t, "entra", dev)
+	e.waitRequests(t, graph.RouteDevices, 0, 1)
+	if a := e.status(t, certFile); a.Status != "good" {
+		t.Fatalf("enabled device: %s, want good", a.Status)
+	}
+
+	disabled := time.Now()
+	e.cloud.Graph.SetAccountEnabled(dev, false)
+	a, seen := e.waitStatus(t, certFile, "revoked", "certificateHold", 10*deviceInterval)
+	t.Logf("device disabled → on hold: %s", seen.Sub(disabled).Round(time.Millisecond))
+	if v := validity(t, a); v != 5*time.Minute {
+		t.Errorf("hold answer valid for %s, want 5m", v)
+	}
+	e.waitCRL(t, cert, true, "Certificate Hold")
+
+	enabled := time.Now()
+	e.cloud.Graph.SetAccountEnabled(dev, true)
+	_, seen = e.waitStatus(t, certFile, "good", "", 10*deviceInterval)
+	t.Logf("device enabled again → good: %s", seen.Sub(enabled).Round(time.Millisecond))
+
+	// fail_closed: 5xx from Graph. Good until max_staleness since the
+	// last confirmation, then on hold.
+	e.waitRequests(t, graph.RouteDevices, len(e.cloud.Graph.RequestsFor(graph.RouteDevices)), 1)
+	lastGood := time.Now()
+	e.cloud.Graph.SetFault(graph.RouteDevices, fakehttp.Fault{Status: http.StatusInternalServerError, Body: graph.ErrorBody("InternalServerError", "oops", "")})
+	e.waitRequests(t, graph.RouteDevices, len(e.cloud.Graph.RequestsFor(graph.RouteDevices)), 1)
+	if a := e.status(t, certFile); a.Status != "good" && time.Since(lastGood) < deviceStaleness {
+		t.Fatalf("within max_staleness: %s, want good", a.Status)
+	}
+	_, seen = e.waitStatus(t, certFile, "revoked", "certificateHold", deviceStaleness+10*deviceInterval)
+	t.Logf("Graph 5xx → on hold after %s (max_staleness %s)", seen.Sub(lastGood).Round(time.Millisecond), deviceStaleness)
+	if seen.Sub(lastGood) < deviceStaleness {
+		t.Errorf("held %s after the last confirmation, before max_staleness %s", seen.Sub(lastGood), deviceStaleness)
+	}
+	e.cloud.Graph.ClearFaults(graph.RouteDevices)
+	e.waitStatus(t, certFile, "good", "", 10*deviceInterval)
+	// A lifted hold leaves the next complete CRL.
+	e.waitCRL(t, cert, false, "")
+}
