@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -35,42 +36,76 @@ const (
 
 func startDeviceState(t *testing.T) *deviceStateEnv {
 	t.Helper()
+	e := newDeviceStateEnv(t)
+	cfg := e.config(t, true, "")
+	e.revocationEnv = e.serve(t, newDataDir(t), cfg, "", e.env()...)
+	return e
+}
+
+// newDeviceStateEnv starts the fake cloud, with a challenge Intune
+// accepts; no certgate yet.
+func newDeviceStateEnv(t *testing.T) *deviceStateEnv {
+	t.Helper()
 	cloud := microsoft.New()
 	t.Cleanup(cloud.Close)
-	caFile := cloudCAFile(t, cloud)
+	e := &deviceStateEnv{cloud: cloud, challenge: secret("device-state-challenge-0c1d")}
+	cloud.Intune.AllowChallenge(e.challenge, intune.Challenge{})
+	return e
+}
+
+// env is what certgate needs in its environment.
+func (e *deviceStateEnv) env() []string {
+	return []string{"CG_IT_INTUNE_SECRET=" + e.cloud.ClientSecret}
+}
+
+// config writes the two profiles' config; without device state it keeps
+// the profiles (a replica that only serves OCSP); extra is appended.
+func (e *deviceStateEnv) config(t *testing.T, deviceState bool, extra string) string {
+	t.Helper()
+	cloud := e.cloud
 	intuneCfg := fmt.Sprintf(`{tenant_id: %s, client_id: %s, client_secret_env: CG_IT_INTUNE_SECRET, authority_url: %q, graph_url: %q, ca_file: %s, timeout: 2s, revocation_poll_interval: -1s}`,
-		cloud.Tenant, cloud.ClientID, cloud.Entra.URL()+"/", cloud.Graph.URL()+"/", caFile)
-	cfg := writeFile(t, "certgate.yaml", fmt.Sprintf(`profiles:
+		cloud.Tenant, cloud.ClientID, cloud.Entra.URL()+"/", cloud.Graph.URL()+"/", cloudCAFile(t, cloud))
+	intuneDS := fmt.Sprintf("\n    device_state: {source: intune, interval: %s, on_error: fail_open}", deviceInterval)
+	entraDS := fmt.Sprintf("\n    device_state: {source: entra, interval: %s, on_error: fail_closed, max_staleness: %s}", deviceInterval, deviceStaleness)
+	if !deviceState {
+		intuneDS, entraDS = "", ""
+	}
+	return writeFile(t, "certgate.yaml", fmt.Sprintf(`profiles:
   - name: intune
-    validator: {type: intune, intune: %[1]s}
-    device_state: {source: intune, interval: %[2]s, on_error: fail_open}
+    validator: {type: intune, intune: %[1]s}%[2]s
   - name: entra
-    validator: {type: intune, intune: %[1]s}
-    device_state: {source: entra, interval: %[2]s, on_error: fail_closed, max_staleness: %[3]s}
+    validator: {type: intune, intune: %[1]s}%[3]s
 scep:
   default_profile: intune
 crl:
   debounce: 200ms
-`, intuneCfg, deviceInterval, deviceStaleness))
-	e := &deviceStateEnv{cloud: cloud, challenge: secret("device-state-challenge-0c1d")}
-	cloud.Intune.AllowChallenge(e.challenge, intune.Challenge{})
+%[4]s`, intuneCfg, intuneDS, entraDS, extra))
+}
+
+// serve starts certgate with cfg on dataDir; caDir is where the CA is
+// ("" for the data dir's own).
+func (e *deviceStateEnv) serve(t *testing.T, dataDir, cfg, caDir string, env ...string) *revocationEnv {
+	t.Helper()
 	rv := &revocationEnv{openssl: requireTool(t, "openssl"), curl: requireTool(t, "curl")}
-	rv.srv = startServerArgs(t, newDataDir(t), []string{"--config", cfg}, "CG_IT_INTUNE_SECRET="+cloud.ClientSecret)
+	rv.srv = startServerArgs(t, dataDir, []string{"--config", cfg}, env...)
 	rv.issuer = rv.srv.CAFile("ca.crt")
-	rv.chain = writeCABundle(t, rv.srv.CAFile("ca.crt"), rv.srv.CAFile("root.crt"))
-	e.revocationEnv = rv
+	if caDir != "" {
+		rv.issuer = filepath.Join(caDir, "ca.crt")
+	}
+	rv.chain = writeCABundle(t, rv.issuer, filepath.Join(filepath.Dir(rv.issuer), "root.crt"))
+	srv := rv.srv
 	t.Cleanup(func() {
 		// Graph tokens certgate used must not be in its logs either.
 		for _, route := range []string{graph.RouteManagedDevice, graph.RouteDevices} {
-			for _, r := range cloud.Graph.RequestsFor(route) {
-				if tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "); tok != "" && strings.Contains(rv.srv.Stderr.String(), tok) {
+			for _, r := range e.cloud.Graph.RequestsFor(route) {
+				if tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "); tok != "" && strings.Contains(srv.Stderr.String(), tok) {
 					t.Error("the log holds a Graph token")
 					return
 				}
 			}
 		}
 	})
-	return e
+	return rv
 }
 
 // enrollDevice enrolls a certificate with CN=deviceID (Intune reads a GUID
@@ -261,4 +296,37 @@ func TestDeviceStateEntra(t *testing.T) {
 	e.waitStatus(t, certFile, "good", "", 10*deviceInterval)
 	// A lifted hold leaves the next complete CRL.
 	e.waitCRL(t, cert, false, "")
+}
+
+// TestDeviceStateReplicas: on PostgreSQL, a hold placed and lifted by the
+// replica that checks device state reaches the OCSP answers of a replica
+// that does not (it only serves), through the revocation notifications.
+func TestDeviceStateReplicas(t *testing.T) {
+	dsn := secret(newPostgresDatabase(t))
+	e := newDeviceStateEnv(t)
+	caDir := filepath.Join(t.TempDir(), "ca")
+	mustCLI(t, "ca", "init", "--data-dir", filepath.Dir(caDir))
+	extra := fmt.Sprintf("store: {type: postgres, dsn_env: CG_IT_PG_DSN}\nca: {dir: %s}\n", caDir)
+	env := append(e.env(), "CG_IT_PG_DSN="+dsn)
+	checker := e.serve(t, newDataDir(t), e.config(t, true, extra), caDir, env...)
+	server := e.serve(t, newDataDir(t), e.config(t, false, extra), caDir, env...)
+	e.revocationEnv = checker
+
+	const dev = "0a1b2c3d-0000-4000-8000-00000000f001"
+	e.cloud.Graph.PutEntraDevice(graph.EntraDevice{DeviceID: dev, AccountEnabled: true})
+	_, certFile := e.enrollDevice(t, "entra", dev)
+	other := &deviceStateEnv{revocationEnv: server, cloud: e.cloud}
+	// The serving replica caches a "good" (24h: it has no device_state).
+	if a := other.status(t, certFile); a.Status != "good" {
+		t.Fatalf("serving replica: %s, want good", a.Status)
+	}
+	e.cloud.Graph.SetAccountEnabled(dev, false)
+	_, seen := other.waitStatus(t, certFile, "revoked", "certificateHold", 10*deviceInterval)
+	disabled := seen
+	e.cloud.Graph.SetAccountEnabled(dev, true)
+	_, seen = other.waitStatus(t, certFile, "good", "", 10*deviceInterval)
+	t.Logf("serving replica saw the hold, then its release %s later", seen.Sub(disabled).Round(time.Millisecond))
+	if len(e.cloud.Graph.RequestsFor(graph.RouteDevices)) == 0 {
+		t.Fatal("no device lookups at all")
+	}
 }
