@@ -86,13 +86,7 @@ crl:
 // ("" for the data dir's own).
 func (e *deviceStateEnv) serve(t *testing.T, dataDir, cfg, caDir string, env ...string) *revocationEnv {
 	t.Helper()
-	rv := &revocationEnv{openssl: requireTool(t, "openssl"), curl: requireTool(t, "curl")}
-	rv.srv = startServerArgs(t, dataDir, []string{"--config", cfg}, env...)
-	rv.issuer = rv.srv.CAFile("ca.crt")
-	if caDir != "" {
-		rv.issuer = filepath.Join(caDir, "ca.crt")
-	}
-	rv.chain = writeCABundle(t, rv.issuer, filepath.Join(filepath.Dir(rv.issuer), "root.crt"))
+	rv := ocspEnvFor(t, startServerArgs(t, dataDir, []string{"--config", cfg}, env...), caDir)
 	srv := rv.srv
 	t.Cleanup(func() {
 		// Graph tokens certgate used must not be in its logs either.
@@ -105,6 +99,19 @@ func (e *deviceStateEnv) serve(t *testing.T, dataDir, cfg, caDir string, env ...
 			}
 		}
 	})
+	return rv
+}
+
+// ocspEnvFor asks srv's OCSP responder with openssl; caDir is where its
+// CA is ("" for the data dir's own).
+func ocspEnvFor(t *testing.T, srv *server, caDir string) *revocationEnv {
+	t.Helper()
+	rv := &revocationEnv{srv: srv, openssl: requireTool(t, "openssl"), curl: requireTool(t, "curl")}
+	rv.issuer = srv.CAFile("ca.crt")
+	if caDir != "" {
+		rv.issuer = filepath.Join(caDir, "ca.crt")
+	}
+	rv.chain = writeCABundle(t, rv.issuer, filepath.Join(filepath.Dir(rv.issuer), "root.crt"))
 	return rv
 }
 
