@@ -112,27 +112,38 @@ func (p *Poller) Once(ctx context.Context) error {
 		n = DefaultConcurrency
 	}
 	var (
-		mu      sync.Mutex
-		errs    []error
-		stalest time.Duration
-		sem     = make(chan struct{}, n)
-		wg      sync.WaitGroup
+		mu        sync.Mutex
+		errs      []error
+		failed    int
+		firstFail error
+		stalest   time.Duration
+		sem       = make(chan struct{}, n)
+		wg        sync.WaitGroup
 	)
 	for _, key := range keys {
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			stale, err := p.device(ctx, key, devices[key])
+			c := p.device(ctx, key, devices[key])
 			mu.Lock()
 			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, err)
+			if c.err != nil {
+				errs = append(errs, c.err)
 			}
-			stalest = max(stalest, stale)
+			if c.lookupErr != nil {
+				if failed++; firstFail == nil {
+					firstFail = c.lookupErr
+				}
+			}
+			stalest = max(stalest, c.stale)
 		}()
 	}
 	wg.Wait()
+	if failed > 0 && ctx.Err() == nil {
+		p.Log.Warn().Err(firstFail).Int("failed", failed).Int("devices", len(keys)).Str("source", p.SourceName).
+			Bool("fail_closed", p.Policy.FailClosed).Msg("devicestate: the MDM gave no usable answer for some devices; first error shown")
+	}
 	p.Metrics.setStaleness(p.Profile, stalest.Seconds())
 	return errors.Join(errs...)
 }
@@ -164,10 +175,19 @@ func (p *Poller) devices(ctx context.Context) (map[string][]*store.CertRecord, e
 	return out, nil
 }
 
+// checked is the outcome of one device's check.
+type checked struct {
+	// stale is how long the device has gone unconfirmed.
+	stale time.Duration
+	// lookupErr is the MDM's failure to answer, which the policy handled.
+	lookupErr error
+	// err is a failure to apply or store the outcome.
+	err error
+}
+
 // device looks one device up, applies the decision to each of its
-// certificates and stores the new state. It returns how long the device
-// has gone unconfirmed.
-func (p *Poller) device(ctx context.Context, key string, certs []*store.CertRecord) (time.Duration, error) {
+// certificates and stores the new state.
+func (p *Poller) device(ctx context.Context, key string, certs []*store.CertRecord) checked {
 	log := p.Log.With().Str("source", p.SourceName).Str("device", key).Logger()
 	obs, lookupErr := p.Source.Lookup(ctx, key)
 	now := p.now()
@@ -176,14 +196,16 @@ func (p *Poller) device(ctx context.Context, key string, certs []*store.CertReco
 	case errors.Is(err, store.ErrNotFound):
 		st = &store.DeviceState{Source: p.SourceName, Key: key, State: store.DeviceUnknown}
 	case err != nil:
-		return 0, fmt.Errorf("devicestate: device %q: %w", key, err)
+		return checked{lookupErr: lookupErr, err: fmt.Errorf("devicestate: device %q: %w", key, err)}
 	}
 	in := Input{Policy: p.Policy, ConfirmedAt: st.ConfirmedAt, Now: now}
 	if lookupErr == nil {
 		in.Obs = &obs
 		st.ConfirmedAt, st.EnrolledAt, st.Detail = now, obs.EnrolledAt, obs.Detail
 	} else {
-		log.Warn().Err(lookupErr).Msg("devicestate: lookup failed")
+		// Debug only: in an MDM outage every device fails, and Once
+		// logs one summary line per poll instead.
+		log.Debug().Err(lookupErr).Msg("devicestate: lookup failed")
 	}
 	st.CheckedAt = now
 	held := map[string]bool{}
@@ -221,22 +243,20 @@ func (p *Poller) device(ctx context.Context, key string, certs []*store.CertReco
 	case Good:
 		st.State = store.DeviceGood
 	}
-	st.Held = st.Held[:0]
-	for _, c := range certs {
-		if held[c.SerialHex] {
-			st.Held = append(st.Held, c.SerialHex)
-		}
+	// Serials of other profiles bound to the same device stay listed:
+	// apply only drops the ones of this profile it revoked or released.
+	st.Held = nil
+	for s := range held {
+		st.Held = append(st.Held, s)
 	}
-	if len(st.Held) == 0 {
-		st.Held = nil
-	}
+	slices.Sort(st.Held)
 	if err := p.Store.PutDeviceState(ctx, st); err != nil {
 		errs = append(errs, fmt.Errorf("devicestate: device %q: %w", key, err))
 	}
 	if lookupErr == nil {
 		stalest = 0
 	}
-	return stalest, errors.Join(errs...)
+	return checked{stale: stalest, lookupErr: lookupErr, err: errors.Join(errs...)}
 }
 
 // apply carries out action on c. held is the set of serials this package

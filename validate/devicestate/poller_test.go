@@ -228,3 +228,45 @@ func TestPollerFailClosed(t *testing.T) {
 		t.Errorf("staleness after confirmation %v, want 0", got)
 	}
 }
+
+// TestPollerSharedDevice: two profiles whose certificates are bound to one
+// device share its stored state; neither loses the other's holds.
+func TestPollerSharedDevice(t *testing.T) {
+	e := newEnv(t, Policy{})
+	a := e.cert(t, "dev", e.now.Add(-time.Hour))
+	// A certificate of profile "other" for the same device.
+	e.next++
+	b := big.NewInt(e.next)
+	r := &store.CertRecord{Serial: b, Issuer: "ca", Subject: "CN=dev", Profile: "other", Protocol: "est", DeviceID: "dev",
+		NotBefore: e.now.Add(-time.Hour), NotAfter: e.now.Add(time.Hour)}
+	if err := e.st.Reserve(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	r.DER = []byte{0x30, 0}
+	if err := e.st.Issue(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	other := *e.p
+	other.Profile, other.Metrics = "other", nil
+	pass := func(p *Poller) {
+		t.Helper()
+		if err := p.Once(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.src.set("dev", Observation{Found: true, Disabled: true})
+	pass(e.p)
+	pass(&other)
+	if ds, _ := e.st.DeviceState(context.Background(), "intune", "dev"); len(ds.Held) != 2 {
+		t.Fatalf("held %v, want both profiles' serials", ds.Held)
+	}
+	e.src.set("dev", Observation{Found: true})
+	pass(e.p)
+	if got := e.status(t, b); got != "certificateHold" {
+		t.Fatalf("the other profile's certificate: %s before its own poll, want certificateHold", got)
+	}
+	pass(&other)
+	if sa, sb := e.status(t, a), e.status(t, b); sa != "valid" || sb != "valid" {
+		t.Fatalf("after both polls: %s, %s; want both valid", sa, sb)
+	}
+}
