@@ -3,7 +3,6 @@ package graph
 import (
 	"net/http"
 	"regexp"
-	"sort"
 	"time"
 )
 
@@ -145,7 +144,7 @@ func (f *Fake) getManagedDevice(w http.ResponseWriter, r *http.Request) {
 	wrap := f.dev.wrapValue
 	f.mu.Unlock()
 	if !ok {
-		writeError(w, r, http.StatusNotFound, "ResourceNotFound", "{\"_version\": 3, \"Message\": \"An error has occurred - Operation ID (for customer support): 00000000-0000-0000-0000-000000000000\"}")
+		writeError(w, r, http.StatusNotFound, "ResourceNotFound", "The requested resource does not exist.")
 		return
 	}
 	body := map[string]any{
@@ -184,7 +183,6 @@ func (f *Fake) listDevices(w http.ResponseWriter, r *http.Request) {
 		list = append(list, map[string]any{"id": d.ID, "deviceId": d.DeviceID, "accountEnabled": d.AccountEnabled, "displayName": d.DisplayName})
 	}
 	f.mu.Unlock()
-	sort.Slice(list, func(i, j int) bool { return list[i]["id"].(string) < list[j]["id"].(string) })
 	if list == nil {
 		list = []map[string]any{}
 	}
