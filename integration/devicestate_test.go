@@ -197,8 +197,9 @@ func validity(t *testing.T, a ocspAnswer) time.Duration {
 
 // TestDeviceStateIntune: an Intune device's certificate is good (for 10
 // minutes at most) while the device is managed, stays good while Graph
-// answers 5xx (fail_open keeps the last known state), and is revoked with
-// cessationOfOperation within one interval of the device's deletion.
+// answers 5xx, 429, HTML, resets or hangs (fail_open keeps the last known
+// state), and is revoked with cessationOfOperation when the device is
+// wiped, or within one interval of the device's deletion.
 func TestDeviceStateIntune(t *testing.T) {
 	e := startDeviceState(t)
 	const dev, witness = "0a1b2c3d-0000-4000-8000-00000000a001", "0a1b2c3d-0000-4000-8000-00000000a002"
@@ -206,8 +207,11 @@ func TestDeviceStateIntune(t *testing.T) {
 	// The witness stays managed: its lookups show the poller runs on
 	// after dev's certificate is revoked and no longer checked.
 	e.cloud.Graph.PutManagedDevice(graph.ManagedDevice{ID: witness})
+	const wiped = "0a1b2c3d-0000-4000-8000-00000000a003"
+	e.cloud.Graph.PutManagedDevice(graph.ManagedDevice{ID: wiped})
 	_, certFile := e.enrollDevice(t, "intune", dev)
 	_, witnessFile := e.enrollDevice(t, "intune", witness)
+	_, wipedFile := e.enrollDevice(t, "intune", wiped)
 	e.waitRequests(t, graph.RouteManagedDevice, 0, 1)
 	a := e.status(t, certFile)
 	if a.Status != "good" {
@@ -217,21 +221,42 @@ func TestDeviceStateIntune(t *testing.T) {
 		t.Errorf("good answer valid for %s, want the device-bound 10m", v)
 	}
 
-	t.Run("ok/fail_open keeps the last known state on 5xx", func(t *testing.T) {
-		e.cloud.Graph.SetFault(graph.RouteManagedDevice, fakehttp.Fault{Status: http.StatusServiceUnavailable,
-			Body: graph.ErrorBody("ServiceUnavailable", "try later", "")})
-		defer e.cloud.Graph.ClearFaults(graph.RouteManagedDevice)
-		e.waitRequests(t, graph.RouteManagedDevice, len(e.cloud.Graph.RequestsFor(graph.RouteManagedDevice)), 3)
-		if a := e.status(t, certFile); a.Status != "good" {
-			t.Fatalf("after 3 failed checks with fail_open: %s, want good\n%s", a.Status, a.Out)
-		}
-		body := scrape(t, e.srv)
-		if v, ok := metricValue(t, body, "certgate_device_state_checks_total", map[string]string{"profile": "intune", "source": "intune", "result": "error"}); !ok || v < 3 {
-			t.Errorf("checks with result error: %v (present %v), want >= 3", v, ok)
-		}
-		if v, ok := metricValue(t, body, "certgate_device_state_staleness_seconds", map[string]string{"profile": "intune"}); !ok || v < 1 {
-			t.Errorf("staleness %v (present %v), want >= 1s while Graph fails", v, ok)
-		}
+	// fail_open: whatever way Graph fails, the last known state (good)
+	// stays.
+	for _, tc := range []struct {
+		name  string
+		fault fakehttp.Fault
+	}{
+		{"5xx", fakehttp.Fault{Status: http.StatusServiceUnavailable, Body: graph.ErrorBody("ServiceUnavailable", "try later", "")}},
+		{"429", graph.Throttled(30)},
+		{"HTML", fakehttp.HTML(http.StatusOK)},
+		{"reset", fakehttp.Fault{Reset: true}},
+		{"timeout", fakehttp.Fault{Hang: true}},
+	} {
+		t.Run("ok/fail_open keeps the last known state on "+tc.name, func(t *testing.T) {
+			e.cloud.Graph.SetFault(graph.RouteManagedDevice, tc.fault)
+			defer e.cloud.Graph.ClearFaults(graph.RouteManagedDevice)
+			// Two polls of the devices still checked.
+			e.waitRequests(t, graph.RouteManagedDevice, len(e.cloud.Graph.RequestsFor(graph.RouteManagedDevice)), 4)
+			if a := e.status(t, certFile); a.Status != "good" {
+				t.Fatalf("after failed checks with fail_open: %s, want good\n%s", a.Status, a.Out)
+			}
+		})
+	}
+	body := scrape(t, e.srv)
+	if v, ok := metricValue(t, body, "certgate_device_state_checks_total", map[string]string{"profile": "intune", "source": "intune", "result": "error"}); !ok || v < 10 {
+		t.Errorf("checks with result error: %v (present %v), want >= 10", v, ok)
+	}
+	if v, ok := metricValue(t, body, "certgate_device_state_checks_total", map[string]string{"profile": "intune", "source": "intune", "result": "good"}); !ok || v < 1 {
+		t.Errorf("checks with result good: %v (present %v), want >= 1", v, ok)
+	}
+	if _, ok := metricValue(t, body, "certgate_device_state_staleness_seconds", map[string]string{"profile": "intune"}); !ok {
+		t.Error("no staleness gauge")
+	}
+
+	t.Run("ok/wiped device is revoked", func(t *testing.T) {
+		e.cloud.Graph.SetManagementState(wiped, "wipeIssued")
+		e.waitStatus(t, wipedFile, "revoked", "cessationOfOperation", 10*deviceInterval)
 	})
 
 	t.Run("ok/deleted device is revoked within one interval", func(t *testing.T) {
