@@ -110,6 +110,22 @@ func (e *env) status(t *testing.T, sn *big.Int) string {
 	return string(r.Status)
 }
 
+// want is a certificate's expected status: valid, or a reason name.
+type want struct {
+	name string
+	sn   *big.Int
+	want string
+}
+
+func (e *env) expect(t *testing.T, wants []want) {
+	t.Helper()
+	for _, w := range wants {
+		if got := e.status(t, w.sn); got != w.want {
+			t.Errorf("%s: %s, want %s", w.name, got, w.want)
+		}
+	}
+}
+
 func TestPollerStates(t *testing.T) {
 	e := newEnv(t, Policy{})
 	issued := e.now.Add(-time.Hour)
@@ -126,22 +142,14 @@ func TestPollerStates(t *testing.T) {
 	e.src.set("admin", Observation{Found: true})
 	e.once(t)
 
-	for _, c := range []struct {
-		name string
-		sn   *big.Int
-		want string
-	}{
+	e.expect(t, []want{
 		{"good stays valid", good, "valid"},
 		{"deleted is revoked", gone, "cessationOfOperation"},
 		{"wiped is revoked", wiped, "cessationOfOperation"},
 		{"disabled is held", disabled, "certificateHold"},
 		{"every certificate of the device is held", disabled2, "certificateHold"},
 		{"an operator's hold is not lifted", admin, "certificateHold"},
-	} {
-		if got := e.status(t, c.sn); got != c.want {
-			t.Errorf("%s: %s, want %s", c.name, got, c.want)
-		}
-	}
+	})
 	if n := e.src.calls["disabled"]; n != 1 {
 		t.Errorf("device with two certificates looked up %d times, want 1", n)
 	}
@@ -156,20 +164,12 @@ func TestPollerStates(t *testing.T) {
 	e.src.set("disabled", Observation{Found: true})
 	e.src.set("gone", Observation{Found: true})
 	e.once(t)
-	for _, c := range []struct {
-		name string
-		sn   *big.Int
-		want string
-	}{
+	e.expect(t, []want{
 		{"re-enabled is valid again", disabled, "valid"},
 		{"second certificate too", disabled2, "valid"},
 		{"a revocation is final", gone, "cessationOfOperation"},
 		{"an operator's hold is still not lifted", admin, "certificateHold"},
-	} {
-		if got := e.status(t, c.sn); got != c.want {
-			t.Errorf("%s: %s, want %s", c.name, got, c.want)
-		}
-	}
+	})
 	if ds, _ := e.st.DeviceState(context.Background(), "intune", "disabled"); ds.State != store.DeviceGood || len(ds.Held) != 0 {
 		t.Errorf("state after re-enabling: %+v", ds)
 	}
