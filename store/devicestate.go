@@ -75,6 +75,14 @@ type DeviceStates interface {
 	// (Source, Key). Empty Source or Key, or a Key longer than
 	// MaxDeviceKey, is ErrInvalid.
 	PutDeviceState(ctx context.Context, d *DeviceState) error
+	// UpdateDeviceState changes the state of (source, key) atomically:
+	// fn gets the stored state (or, when there is none, a new one with
+	// Source, Key and State DeviceUnknown) and changes it in place, and
+	// the result is stored and returned. No other update of that device
+	// runs between the read and the write, so replicas checking one
+	// device at once merge their changes instead of losing one. fn may
+	// run more than once; it must not change Source or Key.
+	UpdateDeviceState(ctx context.Context, source, key string, fn func(d *DeviceState)) (*DeviceState, error)
 	// DeviceStates returns every stored state, ordered by source and
 	// then key, for store/migrate.
 	DeviceStates(ctx context.Context) ([]*DeviceState, error)

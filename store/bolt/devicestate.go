@@ -36,26 +36,46 @@ func (s *Store) DeviceState(ctx context.Context, source, key string) (*store.Dev
 	return out, nil
 }
 
-// PutDeviceState implements store.DeviceStates.
+// PutDeviceState implements store.DeviceStates as an update that
+// replaces the whole state.
 func (s *Store) PutDeviceState(ctx context.Context, d *store.DeviceState) error {
 	if d == nil {
 		return fmt.Errorf("store: bolt: put device state: nil state: %w", store.ErrInvalid)
 	}
-	if err := store.CheckDeviceStateKey(d.Source, d.Key); err != nil {
-		return fmt.Errorf("store: bolt: put device state: %w", err)
+	_, err := s.UpdateDeviceState(ctx, d.Source, d.Key, func(cur *store.DeviceState) { *cur = *d })
+	return err
+}
+
+// UpdateDeviceState implements store.DeviceStates in one write
+// transaction; bbolt runs one at a time.
+func (s *Store) UpdateDeviceState(ctx context.Context, source, key string, fn func(d *store.DeviceState)) (*store.DeviceState, error) {
+	if err := store.CheckDeviceStateKey(source, key); err != nil {
+		return nil, fmt.Errorf("store: bolt: update device state: %w", err)
 	}
-	k, _ := pairKey(d.Source, d.Key)
-	v, err := json.Marshal(d)
-	if err != nil {
-		return fmt.Errorf("store: bolt: put device state: encode: %w", err)
-	}
-	err = s.update(ctx, func(tx *bbolt.Tx) error {
-		return tx.Bucket(bucketDeviceStates).Put(k, v)
+	k, _ := pairKey(source, key)
+	var out *store.DeviceState
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketDeviceStates)
+		d := &store.DeviceState{Source: source, Key: key, State: store.DeviceUnknown}
+		if v := b.Get(k); v != nil {
+			d = new(store.DeviceState)
+			if err := json.Unmarshal(v, d); err != nil {
+				return err
+			}
+		}
+		fn(d)
+		d.Source, d.Key = source, key
+		v, err := json.Marshal(d)
+		if err != nil {
+			return err
+		}
+		out = d
+		return b.Put(k, v)
 	})
 	if err != nil {
-		return fmt.Errorf("store: bolt: put device state %s/%q: %w", d.Source, d.Key, err)
+		return nil, fmt.Errorf("store: bolt: update device state %s/%q: %w", source, key, err)
 	}
-	return nil
+	return out, nil
 }
 
 // DeviceStates implements store.DeviceStates. pairKey's length prefix

@@ -45,34 +45,59 @@ func (s *Store) DeviceState(ctx context.Context, source, key string) (*store.Dev
 	return out, nil
 }
 
-// PutDeviceState implements store.DeviceStates with one upsert, so two
-// replicas checking one device at once leave one of their states whole.
+// PutDeviceState implements store.DeviceStates as an update that
+// replaces the whole state.
 func (s *Store) PutDeviceState(ctx context.Context, d *store.DeviceState) error {
 	if d == nil {
 		return fmt.Errorf("store: postgres: put device state: nil state: %w", store.ErrInvalid)
 	}
-	op := "put device state " + label(d.Source) + "/" + label(d.Key)
-	if err := store.CheckDeviceStateKey(d.Source, d.Key); err != nil {
-		return fmt.Errorf("store: postgres: %s: %w", op, err)
+	_, err := s.UpdateDeviceState(ctx, d.Source, d.Key, func(cur *store.DeviceState) { *cur = *d })
+	return err
+}
+
+// UpdateDeviceState implements store.DeviceStates in one transaction: the
+// row is created if missing, then locked (FOR UPDATE), so a replica
+// updating the same device waits and then reads this one's result.
+func (s *Store) UpdateDeviceState(ctx context.Context, source, key string, fn func(d *store.DeviceState)) (*store.DeviceState, error) {
+	op := "update device state " + label(source) + "/" + label(key)
+	if err := store.CheckDeviceStateKey(source, key); err != nil {
+		return nil, fmt.Errorf("store: postgres: %s: %w", op, err)
 	}
-	if err := writablePair("source", d.Source, "device key", d.Key); err != nil {
-		return fmt.Errorf("store: postgres: %s: %w", op, err)
+	if err := writablePair("source", source, "device key", key); err != nil {
+		return nil, fmt.Errorf("store: postgres: %s: %w", op, err)
 	}
-	held := d.Held
-	if held == nil {
-		held = []string{}
-	}
+	var out *store.DeviceState
 	err := s.do(ctx, func(pool *pgxpool.Pool) error {
 		return retryConcurrent(func() error {
-			_, err := pool.Exec(ctx, `INSERT INTO device_states (`+deviceStateColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-				ON CONFLICT (source, device_key) DO UPDATE SET state = EXCLUDED.state, detail = EXCLUDED.detail,
-				confirmed_at = EXCLUDED.confirmed_at, checked_at = EXCLUDED.checked_at,
-				enrolled_at = EXCLUDED.enrolled_at, held = EXCLUDED.held`,
-				d.Source, d.Key, cleanText(d.State), cleanText(d.Detail), nullTime(d.ConfirmedAt), d.CheckedAt, nullTime(d.EnrolledAt), cleanList(held))
-			return err
+			return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+				if _, err := tx.Exec(ctx, `INSERT INTO device_states (`+deviceStateColumns+`) VALUES ($1, $2, $3, '', NULL, $4, NULL, '{}')
+					ON CONFLICT (source, device_key) DO NOTHING`, source, key, store.DeviceUnknown, s.now()); err != nil {
+					return err
+				}
+				d, err := scanDeviceState(tx.QueryRow(ctx, `SELECT `+deviceStateColumns+` FROM device_states WHERE source = $1 AND device_key = $2 FOR UPDATE`, source, key))
+				if err != nil {
+					return err
+				}
+				fn(d)
+				d.Source, d.Key = source, key
+				held := d.Held
+				if held == nil {
+					held = []string{}
+				}
+				if _, err := tx.Exec(ctx, `UPDATE device_states SET state = $3, detail = $4, confirmed_at = $5, checked_at = $6, enrolled_at = $7, held = $8
+					WHERE source = $1 AND device_key = $2`,
+					source, key, cleanText(d.State), cleanText(d.Detail), nullTime(d.ConfirmedAt), d.CheckedAt, nullTime(d.EnrolledAt), cleanList(held)); err != nil {
+					return err
+				}
+				out = d
+				return nil
+			})
 		})
 	})
-	return s.wrap(op, err)
+	if err != nil {
+		return nil, s.wrap(op, err)
+	}
+	return out, nil
 }
 
 // DeviceStates implements store.DeviceStates.

@@ -3,8 +3,10 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/big"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,10 +28,48 @@ type DeviceStateStore interface {
 // a hold can become a permanent revocation (the reason changes, the time
 // stays), which can then never be lifted; device states round-trip,
 // replace each other per (source, key), survive a reopen, and list in
-// order.
+// order; concurrent updates of one device lose nothing.
 func RunDeviceState(t *testing.T, open func(t *testing.T, db string) DeviceStateStore) {
 	t.Run("holds", func(t *testing.T) { testHolds(t, open(t, "holds")) })
 	t.Run("states", func(t *testing.T) { testDeviceStates(t, open) })
+	t.Run("update", func(t *testing.T) { testUpdateDeviceState(t, open(t, "device-update")) })
+}
+
+// testUpdateDeviceState: a new device starts unknown; concurrent updates
+// of one device each see the others' results, so none is lost.
+func testUpdateDeviceState(t *testing.T, st DeviceStateStore) {
+	ctx := context.Background()
+	defer st.Close()
+	got, err := st.UpdateDeviceState(ctx, "jamf", "computers/1", func(d *store.DeviceState) {
+		if d.State != store.DeviceUnknown || d.Source != "jamf" || d.Key != "computers/1" || len(d.Held) != 0 {
+			t.Errorf("a new device's state: %+v", d)
+		}
+		d.CheckedAt = base
+	})
+	if err != nil || got.State != store.DeviceUnknown || !got.CheckedAt.Equal(base) {
+		t.Fatalf("UpdateDeviceState: %+v, %v", got, err)
+	}
+	const n = 16
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := st.UpdateDeviceState(ctx, "jamf", "computers/1", func(d *store.DeviceState) {
+				d.Held = append(d.Held, fmt.Sprintf("%02x", i))
+			}); err != nil {
+				t.Errorf("UpdateDeviceState %d: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	d, err := st.DeviceState(ctx, "jamf", "computers/1")
+	if err != nil || len(d.Held) != n {
+		t.Fatalf("after %d concurrent updates: %+v, %v; want %d held serials", n, d, err, n)
+	}
+	if _, err := st.UpdateDeviceState(ctx, "", "k", func(*store.DeviceState) {}); !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("empty source: %v, want ErrInvalid", err)
+	}
 }
 
 func testHolds(t *testing.T, st DeviceStateStore) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
 	"slices"
 	"sync"
@@ -33,7 +34,8 @@ type Revoker interface {
 // Store is what the Poller reads and keeps.
 type Store interface {
 	Search(ctx context.Context, q store.Query) ([]*store.CertRecord, error)
-	store.DeviceStates
+	DeviceState(ctx context.Context, source, key string) (*store.DeviceState, error)
+	UpdateDeviceState(ctx context.Context, source, key string, fn func(d *store.DeviceState)) (*store.DeviceState, error)
 }
 
 // Defaults for the zero values of Poller's fields.
@@ -199,19 +201,20 @@ func (p *Poller) device(ctx context.Context, key string, certs []*store.CertReco
 		return checked{lookupErr: lookupErr, err: fmt.Errorf("devicestate: device %q: %w", key, err)}
 	}
 	in := Input{Policy: p.Policy, ConfirmedAt: st.ConfirmedAt, Now: now}
+	confirmed := st.ConfirmedAt
 	if lookupErr == nil {
 		in.Obs = &obs
-		st.ConfirmedAt, st.EnrolledAt, st.Detail = now, obs.EnrolledAt, obs.Detail
+		confirmed = now
 	} else {
 		// Debug only: in an MDM outage every device fails, and Once
 		// logs one summary line per poll instead.
 		log.Debug().Err(lookupErr).Msg("devicestate: lookup failed")
 	}
-	st.CheckedAt = now
 	held := map[string]bool{}
 	for _, s := range st.Held {
 		held[s] = true
 	}
+	was := maps.Clone(held)
 	worst, stalest := Keep, time.Duration(0)
 	var errs []error
 	for _, c := range certs {
@@ -219,7 +222,7 @@ func (p *Poller) device(ctx context.Context, key string, certs []*store.CertReco
 		if in.IssuedAt.IsZero() {
 			in.IssuedAt = c.NotBefore
 		}
-		since := st.ConfirmedAt
+		since := confirmed
 		if in.IssuedAt.After(since) {
 			since = in.IssuedAt
 		}
@@ -235,22 +238,43 @@ func (p *Poller) device(ctx context.Context, key string, certs []*store.CertReco
 		result = "error"
 	}
 	p.Metrics.check(p.Profile, p.SourceName, result)
-	switch worst {
-	case Revoke:
-		st.State = store.DeviceRevoked
-	case Hold:
-		st.State = store.DeviceHeld
-	case Good:
-		st.State = store.DeviceGood
-	}
-	// Serials of other profiles bound to the same device stay listed:
-	// apply only drops the ones of this profile it revoked or released.
-	st.Held = nil
-	for s := range held {
-		st.Held = append(st.Held, s)
-	}
-	slices.Sort(st.Held)
-	if err := p.Store.PutDeviceState(ctx, st); err != nil {
+	// Merge into the state as stored now, not as read above: another
+	// replica (or another profile bound to the same device) may have
+	// held or released certificates meanwhile, and only this pass's own
+	// changes to the held serials are applied.
+	_, err = p.Store.UpdateDeviceState(ctx, p.SourceName, key, func(d *store.DeviceState) {
+		d.CheckedAt = maxTime(d.CheckedAt, now)
+		if lookupErr == nil {
+			d.ConfirmedAt, d.EnrolledAt, d.Detail = maxTime(d.ConfirmedAt, now), obs.EnrolledAt, obs.Detail
+		}
+		switch worst {
+		case Revoke:
+			d.State = store.DeviceRevoked
+		case Hold:
+			d.State = store.DeviceHeld
+		case Good:
+			d.State = store.DeviceGood
+		}
+		set := map[string]bool{}
+		for _, s := range d.Held {
+			set[s] = true
+		}
+		for s := range held {
+			if !was[s] {
+				set[s] = true
+			}
+		}
+		for s := range was {
+			if !held[s] {
+				delete(set, s)
+			}
+		}
+		d.Held = slices.Sorted(maps.Keys(set))
+		if len(d.Held) == 0 {
+			d.Held = nil
+		}
+	})
+	if err != nil {
 		errs = append(errs, fmt.Errorf("devicestate: device %q: %w", key, err))
 	}
 	if lookupErr == nil {
@@ -293,4 +317,11 @@ func (p *Poller) apply(ctx context.Context, log zerolog.Logger, c *store.CertRec
 	p.Metrics.action(p.Profile, verb)
 	log.Info().Str("serial", c.SerialHex).Str("action", verb).Str("why", why).Msg("devicestate: certificate changed")
 	return nil
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }

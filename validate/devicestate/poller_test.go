@@ -270,3 +270,35 @@ func TestPollerSharedDevice(t *testing.T) {
 		t.Fatalf("after both polls: %s, %s; want both valid", sa, sb)
 	}
 }
+
+// forgetful reads no device state, as a replica does that read it just
+// before another replica wrote.
+type forgetful struct{ Store }
+
+func (forgetful) DeviceState(context.Context, string, string) (*store.DeviceState, error) {
+	return nil, store.ErrNotFound
+}
+
+// TestPollerReplicasRace: a second replica that read the device's state
+// before the first one held its certificate sees the hold, takes it for
+// an operator's, and must not erase it from the stored state: the first
+// replica still lifts it when the device is good again.
+func TestPollerReplicasRace(t *testing.T) {
+	e := newEnv(t, Policy{})
+	sn := e.cert(t, "dev", e.now.Add(-time.Hour))
+	e.src.set("dev", Observation{Found: true, Disabled: true})
+	e.once(t)
+	late := *e.p
+	late.Store = forgetful{e.st}
+	if err := late.Once(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if ds, _ := e.st.DeviceState(context.Background(), "intune", "dev"); len(ds.Held) != 1 {
+		t.Fatalf("held %v after the late replica's pass, want the serial kept", ds.Held)
+	}
+	e.src.set("dev", Observation{Found: true})
+	e.once(t)
+	if got := e.status(t, sn); got != "valid" {
+		t.Fatalf("after the device is good again: %s, want valid", got)
+	}
+}
