@@ -43,7 +43,7 @@ func TestDeviceStateJamf(t *testing.T) {
       type: jamf
       secrets_env: CG_IT_JAMF_CHALLENGE
       jamf:
-        api: {url: %q, client_id: certgate, client_secret_env: CG_IT_JAMF_API, ca_file: %s}
+        api: {url: %q, client_id: certgate, client_secret_env: CG_IT_JAMF_API, ca_file: %q}
     device_state: {source: jamf, interval: %s}
 scep:
   default_profile: jamf
@@ -89,7 +89,7 @@ func TestDeviceStateWorkspaceOne(t *testing.T) {
     validator:
       type: workspaceone
       secrets_env: CG_IT_WS1_CHALLENGE
-      workspaceone: {api_url: %q, username: certgate, password_env: CG_IT_WS1_PASSWORD, tenant_code_env: CG_IT_WS1_TENANT, ca_file: %s, timeout: 3s}
+      workspaceone: {api_url: %q, username: certgate, password_env: CG_IT_WS1_PASSWORD, tenant_code_env: CG_IT_WS1_TENANT, ca_file: %q, timeout: 3s}
     device_state: {source: workspaceone, interval: %s, compliance_check: true}
 `, fake.URL(), caFile, deviceInterval))
 	srv := startServerArgs(t, newDataDir(t), []string{"--config", cfg},

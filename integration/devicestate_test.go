@@ -63,7 +63,7 @@ func (e *deviceStateEnv) env() []string {
 func (e *deviceStateEnv) config(t *testing.T, deviceState bool, extra string) string {
 	t.Helper()
 	cloud := e.cloud
-	intuneCfg := fmt.Sprintf(`{tenant_id: %s, client_id: %s, client_secret_env: CG_IT_INTUNE_SECRET, authority_url: %q, graph_url: %q, ca_file: %s, timeout: 2s, revocation_poll_interval: -1s}`,
+	intuneCfg := fmt.Sprintf(`{tenant_id: %s, client_id: %s, client_secret_env: CG_IT_INTUNE_SECRET, authority_url: %q, graph_url: %q, ca_file: %q, timeout: 2s, revocation_poll_interval: -1s}`,
 		cloud.Tenant, cloud.ClientID, cloud.Entra.URL()+"/", cloud.Graph.URL()+"/", cloudCAFile(t, cloud))
 	intuneDS := fmt.Sprintf("\n    device_state: {source: intune, interval: %s, on_error: fail_open}", deviceInterval)
 	entraDS := fmt.Sprintf("\n    device_state: {source: entra, interval: %s, on_error: fail_closed, max_staleness: %s}", deviceInterval, deviceStaleness)
@@ -332,33 +332,55 @@ func TestDeviceStateEntra(t *testing.T) {
 
 // TestDeviceStateReplicas: on PostgreSQL, a hold placed and lifted by the
 // replica that checks device state reaches the OCSP answers of a replica
-// that does not (it only serves), through the revocation notifications.
+// that does not (it only serves), through the revocation notifications;
+// and two replicas that both check agree, several cycles in a row (their
+// concurrent holds and releases are idempotent, and neither loses the
+// other's holds).
 func TestDeviceStateReplicas(t *testing.T) {
-	dsn := secret(newPostgresDatabase(t))
-	e := newDeviceStateEnv(t)
-	caDir := filepath.Join(t.TempDir(), "ca")
-	mustCLI(t, "ca", "init", "--data-dir", filepath.Dir(caDir))
-	extra := fmt.Sprintf("store: {type: postgres, dsn_env: CG_IT_PG_DSN}\nca: {dir: %s}\n", caDir)
-	env := append(e.env(), "CG_IT_PG_DSN="+dsn)
-	checker := e.serve(t, newDataDir(t), e.config(t, true, extra), caDir, env...)
-	server := e.serve(t, newDataDir(t), e.config(t, false, extra), caDir, env...)
-	e.revocationEnv = checker
+	for _, tc := range []struct {
+		name       string
+		bothCheck  bool
+		cycles     int
+		deviceHint string
+	}{
+		{"ok/one checks and the other serves", false, 1, "f001"},
+		{"ok/both check", true, 3, "f002"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dsn := secret(newPostgresDatabase(t))
+			e := newDeviceStateEnv(t)
+			caDir := filepath.Join(t.TempDir(), "ca")
+			mustCLI(t, "ca", "init", "--data-dir", filepath.Dir(caDir))
+			extra := fmt.Sprintf("store: {type: postgres, dsn_env: CG_IT_PG_DSN}\nca: {dir: %q}\n", caDir)
+			env := append(e.env(), "CG_IT_PG_DSN="+dsn)
+			checker := e.serve(t, newDataDir(t), e.config(t, true, extra), caDir, env...)
+			serving := e.serve(t, newDataDir(t), e.config(t, tc.bothCheck, extra), caDir, env...)
+			e.revocationEnv = checker
 
-	const dev = "0a1b2c3d-0000-4000-8000-00000000f001"
-	e.cloud.Graph.PutEntraDevice(graph.EntraDevice{DeviceID: dev, AccountEnabled: true})
-	_, certFile := e.enrollDevice(t, "entra", dev)
-	other := &deviceStateEnv{revocationEnv: server, cloud: e.cloud}
-	// The serving replica caches a "good" (24h: it has no device_state).
-	if a := other.status(t, certFile); a.Status != "good" {
-		t.Fatalf("serving replica: %s, want good", a.Status)
-	}
-	e.cloud.Graph.SetAccountEnabled(dev, false)
-	_, seen := other.waitStatus(t, certFile, "revoked", "certificateHold", 10*deviceInterval)
-	disabled := seen
-	e.cloud.Graph.SetAccountEnabled(dev, true)
-	_, seen = other.waitStatus(t, certFile, "good", "", 10*deviceInterval)
-	t.Logf("serving replica saw the hold, then its release %s later", seen.Sub(disabled).Round(time.Millisecond))
-	if len(e.cloud.Graph.RequestsFor(graph.RouteDevices)) == 0 {
-		t.Fatal("no device lookups at all")
+			dev := "0a1b2c3d-0000-4000-8000-00000000" + tc.deviceHint
+			e.cloud.Graph.PutEntraDevice(graph.EntraDevice{DeviceID: dev, AccountEnabled: true})
+			_, certFile := e.enrollDevice(t, "entra", dev)
+			other := &deviceStateEnv{revocationEnv: serving, cloud: e.cloud}
+			// The serving replica caches a "good".
+			if a := other.status(t, certFile); a.Status != "good" {
+				t.Fatalf("serving replica: %s, want good", a.Status)
+			}
+			for range tc.cycles {
+				e.cloud.Graph.SetAccountEnabled(dev, false)
+				_, disabled := other.waitStatus(t, certFile, "revoked", "certificateHold", 10*deviceInterval)
+				if a := e.status(t, certFile); a.Status != "revoked" || a.Reason != "certificateHold" {
+					t.Fatalf("checking replica: %s %s, want revoked certificateHold", a.Status, a.Reason)
+				}
+				e.cloud.Graph.SetAccountEnabled(dev, true)
+				_, seen := other.waitStatus(t, certFile, "good", "", 10*deviceInterval)
+				e.waitStatus(t, certFile, "good", "", 10*deviceInterval)
+				t.Logf("the other replica saw the hold, then its release %s later", seen.Sub(disabled).Round(time.Millisecond))
+			}
+			for _, srv := range []*server{checker.srv, serving.srv} {
+				if n := len(srv.LogEntries("devicestate: poll failed")); n > 0 {
+					t.Errorf("%d failed polls logged", n)
+				}
+			}
+		})
 	}
 }
