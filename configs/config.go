@@ -149,6 +149,8 @@ type Profile struct {
 	// this profile at once. false refuses a new enrollment (not a renewal)
 	// while one is valid. Default true; must be false with key escrow.
 	AllowDuplicates *bool `yaml:"allow_duplicates"`
+	// DeviceState turns on device-state revocation; nil (default) is off.
+	DeviceState *DeviceStateConfig `yaml:"device_state"`
 }
 
 // ValidatorConfig configures a profile's validator. For the static

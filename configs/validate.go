@@ -245,6 +245,9 @@ func (c *Config) validateProfiles(p *problems) {
 		}
 		pr.Validator.validate(p, key+".validator")
 		checkOneOf(p, key+".approval", pr.Approval, "none", "manual")
+		if pr.DeviceState != nil {
+			pr.DeviceState.validate(p, key+".device_state", &pr.Validator, c.OCSP)
+		}
 	}
 	if _, ok := c.ProfileByName(c.SCEP.DefaultProfile); !ok && len(c.Profiles) > 0 {
 		names := make([]string, len(c.Profiles))

@@ -392,6 +392,7 @@ type certRecord struct {
 	RevokedAt        time.Time `json:"revoked_at"`
 	RevocationReason string    `json:"revocation_reason"`
 	RenewalOf        string    `json:"renewal_of"`
+	DeviceID         string    `json:"device_id"`
 }
 
 // certsList runs `certgate certs list --json` on dataDir with extra filter

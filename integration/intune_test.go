@@ -33,11 +33,7 @@ func startIntune(t *testing.T, poll string) *intuneEnv {
 	t.Helper()
 	cloud := microsoft.New()
 	t.Cleanup(cloud.Close)
-	var roots []byte
-	for _, der := range [][]byte{cloud.Entra.Certificate().Raw, cloud.Graph.Certificate().Raw, cloud.Intune.Certificate().Raw} {
-		roots = append(roots, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
-	}
-	caFile := writeFile(t, "fakes.pem", string(roots))
+	caFile := cloudCAFile(t, cloud)
 	cfg := writeFile(t, "certgate.yaml", fmt.Sprintf(`profiles:
   - name: intune
     validator:
@@ -56,6 +52,17 @@ scep:
 `, cloud.Tenant, cloud.ClientID, cloud.Entra.URL()+"/", cloud.Graph.URL()+"/", caFile, poll))
 	srv := startServerArgs(t, newDataDir(t), []string{"--config", cfg}, "CG_IT_INTUNE_SECRET="+cloud.ClientSecret)
 	return &intuneEnv{cloud: cloud, srv: srv, url: srv.URL + "/scep/intune"}
+}
+
+// cloudCAFile writes the fake cloud's TLS certificates to a PEM file for
+// intune.ca_file.
+func cloudCAFile(t *testing.T, cloud *microsoft.Cloud) string {
+	t.Helper()
+	var roots []byte
+	for _, der := range [][]byte{cloud.Entra.Certificate().Raw, cloud.Graph.Certificate().Raw, cloud.Intune.Certificate().Raw} {
+		roots = append(roots, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
+	}
+	return writeFile(t, "fakes.pem", string(roots))
 }
 
 // events returns the fake Intune's calls of one route.

@@ -178,7 +178,7 @@ func TestReplicasLeader(t *testing.T) {
 	waitUntil(t, "the survivor leads", 5*time.Second, func() bool { return leading(t, follower) })
 	takeover := time.Since(killed)
 	t.Logf("takeover: the survivor leads %s after kill -9 of the leader", takeover.Round(time.Millisecond))
-	if len(follower.srv.LogEntries("leading: this replica builds the CRLs and pre-signs OCSP responses")) != 1 {
+	if len(follower.srv.LogEntries("leading: this replica builds the CRLs, pre-signs OCSP responses and polls the MDMs")) != 1 {
 		t.Error("the survivor did not log its leadership once")
 	}
 

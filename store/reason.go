@@ -82,3 +82,16 @@ func CheckRevokeReason(code int) error {
 	}
 	return nil
 }
+
+// ReasonReplaces reports whether revoking a certificate already revoked
+// with reason old, for reason next, changes the recorded reason (never
+// the time). RFC 5280 §5.3.1 allows two such changes: a CA may learn of
+// a key compromise after revoking for another reason, and a certificate
+// on hold may be revoked for good with any other reason. Nothing else
+// rewrites history, and nothing replaces keyCompromise.
+func ReasonReplaces(old, next int) bool {
+	if old == next || old == ReasonKeyCompromise {
+		return false
+	}
+	return next == ReasonKeyCompromise || old == ReasonCertificateHold
+}

@@ -136,3 +136,25 @@ func TestCheckRevokeReason(t *testing.T) {
 		})
 	}
 }
+
+func TestReasonReplaces(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		old, next int
+		want      bool
+	}{
+		{"ok/keyCompromise replaces superseded", ReasonSuperseded, ReasonKeyCompromise, true},
+		{"ok/a permanent reason replaces a hold", ReasonCertificateHold, ReasonCessationOfOperation, true},
+		{"ok/keyCompromise replaces a hold", ReasonCertificateHold, ReasonKeyCompromise, true},
+		{"fail/same reason", ReasonCertificateHold, ReasonCertificateHold, false},
+		{"fail/hold does not replace a permanent reason", ReasonCessationOfOperation, ReasonCertificateHold, false},
+		{"fail/nothing replaces keyCompromise", ReasonKeyCompromise, ReasonCessationOfOperation, false},
+		{"fail/superseded stays", ReasonSuperseded, ReasonCessationOfOperation, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := ReasonReplaces(tc.old, tc.next); got != tc.want {
+				t.Fatalf("ReasonReplaces(%d, %d) = %v, want %v", tc.old, tc.next, got, tc.want)
+			}
+		})
+	}
+}

@@ -137,9 +137,10 @@ type Store interface {
 	// Cert returns the record with that serial or ErrNotFound.
 	Cert(ctx context.Context, serial *big.Int) (*CertRecord, error)
 	// Revoke marks a valid certificate revoked. Revoking a revoked record is
-	// not an error: the first time is kept, and the reason only changes when
-	// the new one is keyCompromise (RFC 5280 reason 1). ErrNotFound for an
-	// unknown serial; ErrConflict for a reservation.
+	// not an error: the first time is kept, and the reason only changes as
+	// ReasonReplaces says (to keyCompromise, or from certificateHold to a
+	// permanent reason). ErrNotFound for an unknown serial; ErrConflict
+	// for a reservation.
 	Revoke(ctx context.Context, serial *big.Int, reason int, at time.Time) (*CertRecord, error)
 	// Search returns the records matching q, ordered by serial.
 	Search(ctx context.Context, q Query) ([]*CertRecord, error)

@@ -27,7 +27,7 @@ func (r *Responder) answer(ctx context.Context, req *request) (*entry, string, e
 	if req.nonce != nil {
 		// A nonce asks for a fresh signature bound to this request (RFC
 		// 6960 §4.4.1); caching it would serve the nonce to others.
-		state, err := lookup(ctx, r.src, s.name, req.serial)
+		state, err := lookup(ctx, r.src, s.name, req.serial, r.validityFor)
 		if err != nil {
 			return nil, cacheNonce, err
 		}
@@ -105,7 +105,7 @@ func (r *Responder) fill(ctx context.Context, s *Signer, h hashAlg, serial *big.
 // cache (on demand it is signed again), and renew returns a nil entry.
 func (r *Responder) renew(ctx context.Context, s *Signer, h hashAlg, serial *big.Int, key string, hadCached, background bool) (*entry, error) {
 	gen := r.mem.generation(key)
-	state, err := lookup(ctx, r.src, s.name, serial)
+	state, err := lookup(ctx, r.src, s.name, serial, r.validityFor)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ func (r *Responder) renew(ctx context.Context, s *Signer, h hashAlg, serial *big
 	}
 	// Invalidate ran since the lookup, which may predate a revocation:
 	// look again and answer with that, uncached (the next miss caches).
-	if state, err = lookup(ctx, r.src, s.name, serial); err != nil {
+	if state, err = lookup(ctx, r.src, s.name, serial, r.validityFor); err != nil {
 		return nil, err
 	}
 	return r.sign(s, h, serial, state, nil)
@@ -166,7 +166,8 @@ func (r *Responder) remove(ctx context.Context, key string) error {
 	return nil
 }
 
-// sign signs state as a response valid for Validity from now.
+// sign signs state as a response valid for Validity from now, or for
+// the state's shorter maxValidity.
 func (r *Responder) sign(s *Signer, h hashAlg, serial *big.Int, state certState, nonce []byte) (*entry, error) {
 	now := r.now().UTC().Truncate(time.Second)
 	id, rotated, err := s.identity(now)
@@ -178,7 +179,11 @@ func (r *Responder) sign(s *Signer, h hashAlg, serial *big.Int, state certState,
 		r.log.Info().Str("ca", s.name).Str("serial", store.SerialHex(id.cert.SerialNumber)).
 			Time("not_after", id.cert.NotAfter).Msg("ocsp: new delegated responder certificate")
 	}
-	next := now.Add(r.validity)
+	validity := r.validity
+	if state.maxValidity > 0 && state.maxValidity < validity {
+		validity = state.maxValidity
+	}
+	next := now.Add(validity)
 	if limit := s.notAfter(id); next.After(limit) {
 		next = limit.UTC().Truncate(time.Second)
 	}

@@ -47,6 +47,13 @@ type Options struct {
 	// how long a revocation can stay unseen by a relying party that
 	// cached a "good". Zero means DefaultValidity; at least one minute.
 	Validity time.Duration
+	// ValidityFor, if set, may shorten the validity of the responses for
+	// one certificate: given its record (valid or revoked), a positive
+	// result below Validity is used instead, at least one minute. Device-
+	// state profiles use it so that a relying party caching a "good" sees
+	// a device's revocation within that bound (INTEGRATIONS.md §11).
+	// It runs on every signature, so it must be cheap.
+	ValidityFor func(rec *store.CertRecord) time.Duration
 	// MemEntries bounds the in-memory cache. An entry costs about 1.4 KB
 	// with a delegated responder (its certificate rides along) and 0.8 KB
 	// in mode ca, so a full default cache holds up to ~140 MB; only
@@ -79,10 +86,13 @@ type Responder struct {
 	byCertID map[string]*Signer
 	byName   map[string]*Signer
 	src      CertSource
-	cache    store.Cache
-	shared   store.Cache
-	mem      *memCache
-	flight   flight
+	// validityFor is Options.ValidityFor with its floor applied; nil
+	// when unset.
+	validityFor func(*store.CertRecord) time.Duration
+	cache       store.Cache
+	shared      store.Cache
+	mem         *memCache
+	flight      flight
 
 	validity        time.Duration
 	maxBody         int64
@@ -135,6 +145,7 @@ func New(opts Options) (*Responder, error) {
 		byCertID:        make(map[string]*Signer),
 		byName:          make(map[string]*Signer),
 		src:             opts.Source,
+		validityFor:     floorValidity(opts.ValidityFor),
 		cache:           opts.Cache,
 		shared:          opts.Shared,
 		mem:             newMemCache(opts.MemEntries),
@@ -154,6 +165,20 @@ func New(opts Options) (*Responder, error) {
 		}
 	}
 	return r, nil
+}
+
+// floorValidity keeps fn's positive answers at minValidity or more, so
+// that RefreshAt stays a second or more after thisUpdate.
+func floorValidity(fn func(*store.CertRecord) time.Duration) func(*store.CertRecord) time.Duration {
+	if fn == nil {
+		return nil
+	}
+	return func(rec *store.CertRecord) time.Duration {
+		if d := fn(rec); d > 0 {
+			return max(d, minValidity)
+		}
+		return 0
+	}
 }
 
 // add registers s under its name and CertID hashes, and gets its first

@@ -33,7 +33,7 @@ func (r *Responder) fromShared(ctx context.Context, s *Signer, serial *big.Int, 
 	if e == nil || !r.now().Before(e.refreshAt) {
 		return nil
 	}
-	state, err := lookup(ctx, r.src, s.name, serial)
+	state, err := lookup(ctx, r.src, s.name, serial, r.validityFor)
 	if err != nil || state.status != e.status {
 		return nil
 	}

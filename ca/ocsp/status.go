@@ -28,12 +28,16 @@ type certState struct {
 	revokedAt time.Time
 	reason    int
 	notAfter  time.Time // the certificate's; zero when unknown
+	// maxValidity bounds the response's validity when positive
+	// (Options.ValidityFor).
+	maxValidity time.Duration
 }
 
 // lookup reads serial's status for the CA named ca. RFC 6960 §2.2:
 // "unknown" is for a serial this CA never issued or has not finished
-// issuing (reserved), and for one another CA issued.
-func lookup(ctx context.Context, src CertSource, ca string, serial *big.Int) (certState, error) {
+// issuing (reserved), and for one another CA issued. bound, if not nil,
+// gives a good or revoked certificate's maxValidity.
+func lookup(ctx context.Context, src CertSource, ca string, serial *big.Int, bound func(*store.CertRecord) time.Duration) (certState, error) {
 	if serial.Sign() <= 0 || len(serial.Bytes()) > maxSerialLen {
 		return certState{status: xocsp.Unknown}, nil
 	}
@@ -47,13 +51,19 @@ func lookup(ctx context.Context, src CertSource, ca string, serial *big.Int) (ce
 	if rec.Issuer != ca {
 		return certState{status: xocsp.Unknown}, nil
 	}
+	var state certState
 	switch rec.Status {
 	case store.StatusValid:
-		return certState{status: xocsp.Good, notAfter: rec.NotAfter}, nil
+		state = certState{status: xocsp.Good, notAfter: rec.NotAfter}
 	case store.StatusRevoked:
-		return certState{status: xocsp.Revoked, revokedAt: rec.RevokedAt, reason: rec.RevocationReason, notAfter: rec.NotAfter}, nil
+		state = certState{status: xocsp.Revoked, revokedAt: rec.RevokedAt, reason: rec.RevocationReason, notAfter: rec.NotAfter}
+	default:
+		return certState{status: xocsp.Unknown}, nil
 	}
-	return certState{status: xocsp.Unknown}, nil
+	if bound != nil {
+		state.maxValidity = bound(rec)
+	}
+	return state, nil
 }
 
 // statusName is the metric label and store.Blob.Status of an OCSP status.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
@@ -9,8 +10,10 @@ import (
 	"github.com/certgate/certgate/store/postgres"
 )
 
-// leader runs the work one replica at a time may do: building CRLs and
-// pre-signing OCSP responses (role crl_ocsp).
+// leader runs the work one replica at a time may do: building CRLs,
+// pre-signing OCSP responses, and polling the MDMs (Intune revocation
+// requests, device state), all under one role, crl_ocsp (the name the
+// lease and the metric already carry).
 type leader interface {
 	// Lead runs fn while this process leads, with a context that ends as
 	// soon as it stops leading, until ctx ends.
@@ -31,14 +34,14 @@ func (alwaysLeader) Lead(ctx context.Context, fn func(ctx context.Context)) { fn
 func newLeader(shared *postgres.Store, reg prometheus.Registerer, log zerolog.Logger) (leader, error) {
 	gauge := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "certgate_leader",
-		Help: "1 while this replica leads the role (crl_ocsp: builds CRLs and pre-signs OCSP responses), else 0.",
+		Help: "1 while this replica leads the role (crl_ocsp: builds CRLs, pre-signs OCSP responses and polls the MDMs), else 0.",
 	}, []string{"role"}).WithLabelValues(leaderRole)
 	reg.MustRegister(gauge)
 	var l leader = alwaysLeader{}
 	if shared != nil {
 		lease, err := shared.Lease(leaderRole, postgres.LeaseOptions{OnChange: func(leading bool, why error) {
 			if leading {
-				log.Info().Str("role", leaderRole).Msg("leading: this replica builds the CRLs and pre-signs OCSP responses")
+				log.Info().Str("role", leaderRole).Msg("leading: this replica builds the CRLs, pre-signs OCSP responses and polls the MDMs")
 				return
 			}
 			ev := log.Info()
@@ -67,4 +70,22 @@ func (g gaugedLeader) Lead(ctx context.Context, fn func(ctx context.Context)) {
 		defer g.gauge.Set(0)
 		fn(ctx)
 	})
+}
+
+// lead is the leading replica's work; it returns once ctx ends and all of
+// it has stopped, so a lease is released only after.
+//
+// The MDM pollers lead too: Intune hands each revocation request to
+// whoever downloads it, so two replicas would revoke and report it twice,
+// and device-state checks on every replica would multiply the lookups
+// against the MDM's rate limits (their actions are idempotent, so a short
+// overlap during a takeover is harmless).
+func (g *gateway) lead(ctx context.Context, log zerolog.Logger) {
+	var wg sync.WaitGroup
+	wg.Go(func() { g.revocation.lead(ctx) })
+	wg.Go(func() { g.mdm.run(ctx, g.revocation, log) })
+	for _, p := range g.devicePollers {
+		wg.Go(func() { p.Run(ctx) })
+	}
+	wg.Wait()
 }

@@ -297,13 +297,23 @@ func TestLeanDrain(t *testing.T) {
 	if n := e.lean.takeovers.Load(); n != 2 {
 		t.Fatalf("takeovers = %d, want 2", n)
 	}
-	// busy sends a request whose body is still on its way when the drain
-	// starts.
-	busy.send("POST /ocsp HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab")
 	deadline := time.Now().Add(5 * time.Second)
-	for e.lean.conns.settled(0) && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
+	waitConns := func(idle, busy int) {
+		t.Helper()
+		for e.lean.idleCount() != idle || e.lean.conns.busyCount() != busy {
+			if time.Now().After(deadline) {
+				t.Fatalf("idle %d, busy %d: want %d and %d", e.lean.idleCount(), e.lean.conns.busyCount(), idle, busy)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
 	}
+	// Both wait for a request; then busy sends one whose body is still on
+	// its way when the drain starts, and the drain begins once the server
+	// reads it (a request reaching the server just as the drain starts may
+	// be dropped, as with net/http's Shutdown).
+	waitConns(2, 0)
+	busy.send("POST /ocsp HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab")
+	waitConns(1, 1)
 	e.lean.draining.Store(true)
 	e.lean.closeIdle()
 	if !idle.closed() {
@@ -362,4 +372,16 @@ func TestLeanWriterSerialize(t *testing.T) {
 			}
 		})
 	}
+}
+
+func (l *leanHTTP) idleCount() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.idle)
+}
+
+func (t *connTracker) busyCount() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.busy)
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
@@ -29,18 +30,24 @@ type mdmValidators struct {
 	// webhooks are the Jamf SCEPChallenge endpoints, by path, served on
 	// the EST listener (TLS, reachable by Jamf Cloud).
 	webhooks map[string]http.Handler
+	// jamfCheckers and ws1Checkers are the device checkers of jamf and
+	// workspaceone profiles, by profile name, for device-state checks.
+	jamfCheckers map[string]*jamf.DeviceChecker
+	ws1Checkers  map[string]*workspaceone.Checker
 }
 
-// run starts each Intune tenant's revocation poller until ctx ends.
+// run runs each Intune tenant's revocation poller until ctx ends.
 func (m *mdmValidators) run(ctx context.Context, rv intune.Revoker, log zerolog.Logger) {
+	var wg sync.WaitGroup
 	for ic, v := range m.byConf {
 		if ic.RevocationPollInterval < 0 {
 			continue
 		}
 		p := &intune.Poller{Validator: v, Revoker: rv, Interval: ic.RevocationPollInterval.Std(),
 			Log: log.With().Str("tenant", ic.TenantID).Logger()}
-		go p.Run(ctx)
+		wg.Go(func() { p.Run(ctx) })
 	}
+	wg.Wait()
 }
 
 func (m *mdmValidators) intune(cfg *configs.Config, ic configs.IntuneConfig, getenv func(string) string) (*intune.Validator, error) {
@@ -133,6 +140,10 @@ func (m *mdmValidators) jamfValidator(cfg *configs.Config, pc configs.Profile, s
 			return nil, err
 		}
 		devices = checker
+		if m.jamfCheckers == nil {
+			m.jamfCheckers = map[string]*jamf.DeviceChecker{}
+		}
+		m.jamfCheckers[pc.Name] = checker
 	}
 	return jamf.NewSubjectBinding(base, devices)
 }
@@ -178,5 +189,9 @@ func (m *mdmValidators) workspaceOneValidator(cfg *configs.Config, pc configs.Pr
 	if err != nil {
 		return nil, err
 	}
+	if m.ws1Checkers == nil {
+		m.ws1Checkers = map[string]*workspaceone.Checker{}
+	}
+	m.ws1Checkers[pc.Name] = checker
 	return workspaceone.NewValidator(base, checker, c)
 }

@@ -20,11 +20,12 @@ import (
 
 // revocation serves OCSP and CRLs and keeps them in step with revocations.
 type revocation struct {
-	st   store.Store
-	ocsp *ocsp.Responder
-	crls []*crl.Scheduler
-	crlH *crl.Handler
-	byCA map[string]*crl.Scheduler
+	st    store.Store
+	holds store.Holds
+	ocsp  *ocsp.Responder
+	crls  []*crl.Scheduler
+	crlH  *crl.Handler
+	byCA  map[string]*crl.Scheduler
 }
 
 // newRevocation serves OCSP and CRLs from the records in st, keeping
@@ -50,6 +51,7 @@ func newRevocation(cfg *configs.Config, c *local.CA, st recordStore, cache, shar
 		Cache:           cache,
 		Shared:          shared,
 		Validity:        cfg.OCSP.Validity.Std(),
+		ValidityFor:     ocspValidityFor(cfg),
 		MemEntries:      cfg.OCSP.MemoryEntries,
 		RefreshInterval: cfg.OCSP.RefreshInterval.Std(),
 		Metrics:         ocsp.NewMetrics(reg),
@@ -78,7 +80,7 @@ func newRevocation(cfg *configs.Config, c *local.CA, st recordStore, cache, shar
 		return nil, err
 	}
 	return &revocation{
-		st: st, ocsp: resp, crls: []*crl.Scheduler{sched}, crlH: h,
+		st: st, holds: st, ocsp: resp, crls: []*crl.Scheduler{sched}, crlH: h,
 		byCA: map[string]*crl.Scheduler{c.Name(): sched},
 	}, nil
 }
@@ -111,21 +113,38 @@ func (r *revocation) Revoke(ctx context.Context, serial *big.Int, reason int, at
 	if err != nil {
 		return nil, err
 	}
-	if err := r.ocsp.Invalidate(ctx, rec.Issuer, serial); err != nil {
+	if err := r.changed(ctx, rec.Issuer, serial); err != nil {
 		// The record is revoked; the stale cached "good" must not be
 		// served. Say so loudly: the caller retries, which is idempotent.
 		return nil, fmt.Errorf("revoked, but the cached OCSP response could not be dropped: %w", err)
 	}
-	if s, ok := r.byCA[rec.Issuer]; ok {
-		s.Trigger()
+	return rec, nil
+}
+
+// ReleaseHold lifts a certificateHold the way Revoke revokes: OCSP
+// answers "good" on the next request, and the next CRL leaves it out.
+func (r *revocation) ReleaseHold(ctx context.Context, serial *big.Int) (*store.CertRecord, error) {
+	rec, err := r.holds.ReleaseHold(ctx, serial)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.changed(ctx, rec.Issuer, serial); err != nil {
+		return nil, fmt.Errorf("hold lifted, but the cached OCSP response could not be dropped: %w", err)
 	}
 	return rec, nil
 }
 
-// revokedElsewhere makes this replica's OCSP and CRL reflect a revocation
-// another replica recorded in the shared store: the pre-signed answer for
-// the serial is dropped, so the next request is signed from the record.
+// revokedElsewhere makes this replica's OCSP and CRL reflect a
+// revocation (or a lifted hold) another replica recorded in the shared
+// store: the pre-signed answer for the serial is dropped, so the next
+// request is signed from the record.
 func (r *revocation) revokedElsewhere(ctx context.Context, issuer string, serial *big.Int) error {
+	return r.changed(ctx, issuer, serial)
+}
+
+// changed drops the serial's cached OCSP answers and schedules a CRL
+// rebuild of its CA.
+func (r *revocation) changed(ctx context.Context, issuer string, serial *big.Int) error {
 	if err := r.ocsp.Invalidate(ctx, issuer, serial); err != nil {
 		return err
 	}

@@ -109,8 +109,7 @@ func serve(ctx context.Context, cfg *configs.Config, log zerolog.Logger, stdout 
 	}
 	bg, stopBackground := context.WithCancel(context.Background())
 	defer stopBackground()
-	go g.leader.Lead(bg, g.revocation.lead)
-	g.mdm.run(bg, g.revocation, log)
+	go g.leader.Lead(bg, func(ctx context.Context) { g.lead(ctx, log) })
 	if g.stores.shared != nil {
 		followRevocations(bg, g.stores.shared, g.revocation, log)
 	}
@@ -216,6 +215,11 @@ func build(cfg *configs.Config, log zerolog.Logger) (*gateway, error) {
 		return nil, err
 	}
 	profiles, err := buildProfiles(cfg, c, sts.records, sealer, g.mdm, upstreams, os.Getenv)
+	if err != nil {
+		sts.Close()
+		return nil, err
+	}
+	g.devicePollers, err = devicePollers(cfg, g.mdm, sts.records, g.revocation, g.registry, os.Getenv, log)
 	if err != nil {
 		sts.Close()
 		return nil, err

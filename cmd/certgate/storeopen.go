@@ -22,6 +22,8 @@ type recordStore interface {
 	store.Tokens
 	store.Secrets
 	store.Sequencer
+	store.Holds
+	store.DeviceStates
 }
 
 // blobCache is where pre-signed OCSP responses and CRLs are kept: the

@@ -17,6 +17,7 @@ import (
 	"github.com/certgate/certgate/scep"
 	"github.com/certgate/certgate/store"
 	"github.com/certgate/certgate/validate"
+	"github.com/certgate/certgate/validate/devicestate"
 )
 
 // gateway is everything serve runs, built from a config. wire.go is the
@@ -43,6 +44,9 @@ type gateway struct {
 	leader leader
 	// mdm holds the MDM validators, whose background work serve runs.
 	mdm *mdmValidators
+	// devicePollers check device state, one per profile with
+	// device_state; serve runs them.
+	devicePollers []*devicestate.Poller
 	// draining is set once shutdown begins; /readyz then fails.
 	draining *atomic.Bool
 	// conns follows every listener's connections for the drain.

@@ -240,3 +240,8 @@ func TestApprovalOptionsNow(t *testing.T) {
 		}
 	}
 }
+
+func TestDeviceStateConformance(t *testing.T) {
+	open := openNamed(t)
+	storetest.RunDeviceState(t, func(t *testing.T, db string) storetest.DeviceStateStore { return open(t, db) })
+}

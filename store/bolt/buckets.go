@@ -31,8 +31,9 @@ import (
 //	challenges          pair(Profile, Hash) -> JSON of store.Challenge
 //	tokens              token ID -> JSON of store.APIToken
 //	idx_token_hash      Hash -> token ID
+//	device_states       pair(Source, Key) -> JSON of store.DeviceState
 //
-// The blob, sequence, request, challenge and token buckets were added
+// The blob, sequence, request, challenge, token and device-state buckets were added
 // without a schema bump: Open creates any missing bucket, so a file written
 // before they existed is upgraded in place by the first Open, and an older
 // build that opens a newer file never looks at them. Blobs are derived data
@@ -85,13 +86,15 @@ var (
 	bucketIdxTokenHash     = []byte("idx_token_hash")
 	// bucketStaticSecrets: profile → JSON list of store.StaticSecret.
 	bucketStaticSecrets = []byte("static_secrets")
+	// bucketDeviceStates: pair(Source, Key) → JSON of store.DeviceState.
+	bucketDeviceStates = []byte("device_states")
 
 	// blobKinds are the store.BlobKind values with a bucket; any other kind
 	// is store.ErrInvalid, so a typo cannot create buckets.
 	blobKinds = []store.BlobKind{store.BlobOCSP, store.BlobCRL}
 
 	allBuckets = append([][]byte{bucketMeta, bucketCerts, bucketIdxExpiry, bucketIdxSubject, bucketIdxDevice, bucketSequences,
-		bucketRequests, bucketIdxRequestKey, bucketIdxRequestStatus, bucketChallenges, bucketTokens, bucketIdxTokenHash, bucketStaticSecrets},
+		bucketRequests, bucketIdxRequestKey, bucketIdxRequestStatus, bucketChallenges, bucketTokens, bucketIdxTokenHash, bucketStaticSecrets, bucketDeviceStates},
 		blobBucketNames()...)
 
 	keySchemaVersion = []byte("schema_version")

@@ -136,9 +136,7 @@ func (s *Store) Revoke(ctx context.Context, serial *big.Int, reason int, at time
 			next.Status = store.StatusRevoked
 			next.RevokedAt, next.RevocationReason = at, reason
 		case store.StatusRevoked:
-			// RFC 5280 §5.3.1 lets a CA learn of a key compromise after
-			// revoking for another reason; nothing else rewrites history.
-			if reason != store.ReasonKeyCompromise || old.RevocationReason == reason {
+			if !store.ReasonReplaces(old.RevocationReason, reason) {
 				rec = old
 				return nil
 			}
@@ -153,6 +151,37 @@ func (s *Store) Revoke(ctx context.Context, serial *big.Int, reason int, at time
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: bolt: revoke %s: %w", label, err)
+	}
+	return rec, nil
+}
+
+// ReleaseHold implements store.Holds.
+func (s *Store) ReleaseHold(ctx context.Context, serial *big.Int) (*store.CertRecord, error) {
+	label := serialLabel(serial)
+	sk, err := readableSerialKey(serial)
+	if err != nil {
+		return nil, fmt.Errorf("store: bolt: release hold %s: %w", label, err)
+	}
+	var rec *store.CertRecord
+	err = s.update(ctx, func(tx *bbolt.Tx) error {
+		old, err := getRecord(tx, sk)
+		if err != nil {
+			return err
+		}
+		if old == nil {
+			return store.ErrNotFound
+		}
+		if old.Status != store.StatusRevoked || old.RevocationReason != store.ReasonCertificateHold {
+			return fmt.Errorf("record is %s, not on hold: %w", old.Status, store.ErrConflict)
+		}
+		next := *old
+		next.Status = store.StatusValid
+		next.RevokedAt, next.RevocationReason = time.Time{}, 0
+		rec = &next
+		return putRecord(tx, sk, old, &next)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: bolt: release hold %s: %w", label, err)
 	}
 	return rec, nil
 }

@@ -17,6 +17,7 @@ type Source interface {
 	store.Tokens
 	store.Secrets
 	store.Exporter
+	store.DeviceStates
 }
 
 // Target is what a copy writes, and reads back to compare.
@@ -60,11 +61,12 @@ const (
 	KindTokens        = "tokens"
 	KindChallenges    = "challenges"
 	KindStaticSecrets = "static secrets"
+	KindDeviceStates  = "device states"
 	KindSequences     = "sequences"
 )
 
 // Kinds lists the kinds in the order Copy handles them.
-var Kinds = []string{KindRecords, KindRequests, KindTokens, KindChallenges, KindStaticSecrets, KindSequences}
+var Kinds = []string{KindRecords, KindRequests, KindTokens, KindChallenges, KindStaticSecrets, KindDeviceStates, KindSequences}
 
 // Result is what Copy did, by kind.
 type Result map[string]Counts
@@ -88,6 +90,7 @@ func Copy(ctx context.Context, src Source, dst Target, opts Options) (Result, er
 		{KindTokens, c.tokens},
 		{KindChallenges, c.challenges},
 		{KindStaticSecrets, c.staticSecrets},
+		{KindDeviceStates, c.deviceStates},
 		{KindSequences, c.sequences},
 	} {
 		c.kind = step.kind

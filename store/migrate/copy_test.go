@@ -63,6 +63,7 @@ func TestCopyResume(t *testing.T) {
 		{"ok/after three batches of records", KindRecords, 3},
 		{"ok/after the requests", KindRequests, 1},
 		{"ok/after the static secrets", KindStaticSecrets, 1},
+		{"ok/after the device states", KindDeviceStates, 1},
 	}
 	for _, p := range pairs(t) {
 		for _, tt := range tests {

@@ -157,6 +157,40 @@ func (c *copier) staticSecrets(ctx context.Context) error {
 	return nil
 }
 
+// deviceStates copies the last known state of every device, so the
+// device-state checker neither forgets its holds nor restarts the
+// staleness clock of fail_closed profiles.
+func (c *copier) deviceStates(ctx context.Context) error {
+	type key struct{ source, key string }
+	have, err := c.dst.DeviceStates(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: read device states from the target: %w", err)
+	}
+	byKey := make(map[key]*store.DeviceState, len(have))
+	for _, d := range have {
+		byKey[key{d.Source, d.Key}] = d
+	}
+	list, err := c.src.DeviceStates(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: read device states from the source: %w", err)
+	}
+	for _, d := range list {
+		id := fmt.Sprintf("%s/%q", d.Source, d.Key)
+		if got, ok := byKey[key{d.Source, d.Key}]; ok {
+			if diff := deviceStateDiff(d, got); len(diff) > 0 {
+				return &ConflictError{Kind: "device state", ID: id, Fields: diff}
+			}
+			c.present()
+			continue
+		}
+		if err := c.dst.PutDeviceState(ctx, d); err != nil {
+			return fmt.Errorf("migrate: write device state %s: %w", id, err)
+		}
+		c.copied(1)
+	}
+	return nil
+}
+
 // sequences raises each of the target's sequences to the source's number.
 func (c *copier) sequences(ctx context.Context) error {
 	want, err := c.src.Sequences(ctx)

@@ -177,3 +177,17 @@ func secretDiff(a, b store.StaticSecret) []string {
 	d.time("expires_at", a.ExpiresAt, b.ExpiresAt)
 	return d
 }
+
+// deviceStateDiff lists the fields in which a and b differ.
+func deviceStateDiff(a, b *store.DeviceState) []string {
+	var d differ
+	d.ident("source", a.Source, b.Source)
+	d.ident("key", a.Key, b.Key)
+	d.text("state", a.State, b.State)
+	d.text("detail", a.Detail, b.Detail)
+	d.time("confirmed_at", a.ConfirmedAt, b.ConfirmedAt)
+	d.time("checked_at", a.CheckedAt, b.CheckedAt)
+	d.time("enrolled_at", a.EnrolledAt, b.EnrolledAt)
+	d.list("held", a.Held, b.Held)
+	return d
+}

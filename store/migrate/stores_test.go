@@ -195,7 +195,8 @@ func issuedRecord(t *testing.T, serial int64, cn string) *store.CertRecord {
 // seed fills s with a bit of everything, through the regular methods
 // where they can express it: 3 reservations, 4 valid, 3 revoked records
 // (one without a revocation time, through the importer), 4 requests, 2
-// challenges, 2 tokens, 3 static secrets and 2 sequences.
+// challenges, 2 tokens, 3 static secrets, 2 device states and 2
+// sequences.
 func seed(t *testing.T, s testStore) {
 	t.Helper()
 	ctx := context.Background()
@@ -246,6 +247,9 @@ func seed(t *testing.T, s testStore) {
 	must("put token", s.PutToken(ctx, &store.APIToken{ID: "tok2", Name: "ro", Role: "viewer", Hash: "t2hash", CreatedAt: t0}))
 	must("rotate", s.RotateStaticSecret(ctx, "default", "s1hash", []string{"cfghash"}, t0.Add(24*time.Hour), t0))
 	must("rotate", s.RotateStaticSecret(ctx, "default", "s2hash", nil, t0.Add(48*time.Hour), t0.Add(time.Hour)))
+	must("put device state", s.PutDeviceState(ctx, &store.DeviceState{Source: "intune", Key: "dev-device1", State: store.DeviceHeld,
+		Detail: "accountEnabled false", ConfirmedAt: t0, CheckedAt: t0.Add(time.Minute), Held: []string{"201"}}))
+	must("put device state", s.PutDeviceState(ctx, &store.DeviceState{Source: "jamf", Key: "computers/7", State: store.DeviceGood, CheckedAt: t0}))
 	for range 3 {
 		_, err := s.NextSequence(ctx, "crl/local")
 		must("next sequence", err)
@@ -256,5 +260,5 @@ func seed(t *testing.T, s testStore) {
 
 // seeded holds what seed writes, by kind.
 var seeded = map[string]int{
-	KindRecords: 10, KindRequests: 4, KindTokens: 2, KindChallenges: 2, KindStaticSecrets: 3, KindSequences: 2,
+	KindRecords: 10, KindRequests: 4, KindTokens: 2, KindChallenges: 2, KindStaticSecrets: 3, KindDeviceStates: 2, KindSequences: 2,
 }

@@ -18,7 +18,7 @@ import (
 // Digest counts the items of one kind and hashes them: SHA-256 over the
 // canonical JSON of each item, one per line, in a fixed order (records by
 // status, then serial; requests and tokens by ID; challenges by profile and
-// hash; static secrets by profile and hash). Canonical means normalized as
+// hash; static secrets by profile and hash; device states by source and key). Canonical means normalized as
 // Copy compares (see the package doc), so two stores that hold the same
 // items, whatever their backends, have equal digests, and any field that
 // differs changes it.
@@ -77,6 +77,7 @@ func Summarize(ctx context.Context, s Source, batchSize int) (*Summary, error) {
 		{KindTokens, digestTokens},
 		{KindChallenges, digestChallenges},
 		{KindStaticSecrets, digestStaticSecrets},
+		{KindDeviceStates, digestDeviceStates},
 	}
 	for _, step := range steps {
 		d := newDigester(step.kind)
@@ -129,6 +130,20 @@ func digestChallenges(ctx context.Context, s Source, d *digester) error {
 		n := *c
 		n.Subject, n.DeviceID = normText(n.Subject), normText(n.DeviceID)
 		n.CreatedAt, n.ExpiresAt = utcTime(n.CreatedAt), utcTime(n.ExpiresAt)
+		d.add(canonical(&n))
+	}
+	return err
+}
+
+func digestDeviceStates(ctx context.Context, s Source, d *digester) error {
+	list, err := s.DeviceStates(ctx)
+	for _, ds := range list {
+		n := *ds
+		n.State, n.Detail = normText(n.State), normText(n.Detail)
+		n.ConfirmedAt, n.CheckedAt, n.EnrolledAt = utcTime(n.ConfirmedAt), utcTime(n.CheckedAt), utcTime(n.EnrolledAt)
+		if len(n.Held) == 0 {
+			n.Held = nil
+		}
 		d.add(canonical(&n))
 	}
 	return err

@@ -268,3 +268,10 @@ func TestChallengeExpiryPrecision(t *testing.T) {
 		})
 	}
 }
+
+func TestDeviceStateConformance(t *testing.T) {
+	adminDSN(t)
+	t.Parallel()
+	open := openNamed(t)
+	storetest.RunDeviceState(t, func(st *testing.T, db string) storetest.DeviceStateStore { return open(st, db) })
+}

@@ -137,10 +137,9 @@ func (s *Store) Cert(ctx context.Context, serial *big.Int) (*store.CertRecord, e
 
 // Revoke implements store.Store. A zero at means Options.Now. The reason
 // must pass store.CheckRevokeReason. The update only touches a valid
-// record, or a revoked one whose reason becomes keyCompromise (RFC 5280
-// §5.3.1 lets a CA learn of a key compromise after revoking for another
-// reason; nothing else rewrites history); anything else is answered from a
-// re-read, so an idempotent revocation writes nothing.
+// record, or a revoked one whose reason store.ReasonReplaces lets change
+// (the WHERE clause is that function in SQL); anything else is answered
+// from a re-read, so an idempotent revocation writes nothing.
 func (s *Store) Revoke(ctx context.Context, serial *big.Int, reason int, at time.Time) (*store.CertRecord, error) {
 	label := serialLabel(serial)
 	if err := store.CheckRevokeReason(reason); err != nil {
@@ -161,8 +160,10 @@ func (s *Store) Revoke(ctx context.Context, serial *big.Int, reason int, at time
 				status = 'revoked',
 				revoked_at = CASE WHEN status = 'valid' THEN $2 ELSE revoked_at END,
 				revocation_reason = $3
-				WHERE serial = $1 AND (status = 'valid' OR (status = 'revoked' AND $3 = $4::smallint AND revocation_reason <> $4::smallint))
-				RETURNING `+recordColumns, sk, at, reason, store.ReasonKeyCompromise))
+				WHERE serial = $1 AND (status = 'valid' OR (status = 'revoked'
+					AND revocation_reason <> $3 AND revocation_reason <> $4::smallint
+					AND ($3 = $4::smallint OR revocation_reason = $5::smallint)))
+				RETURNING `+recordColumns, sk, at, reason, store.ReasonKeyCompromise, store.ReasonCertificateHold))
 			if err == nil {
 				// Tell the other replicas at once (their OCSP caches hold
 				// "good"); RevokedSince catches what a listener misses.
@@ -192,6 +193,45 @@ func (s *Store) Revoke(ctx context.Context, serial *big.Int, reason int, at time
 	})
 	if err != nil {
 		return nil, s.wrap("revoke "+label, err)
+	}
+	return rec, nil
+}
+
+// ReleaseHold implements store.Holds. hold_released_at lets replicas that
+// missed the notification find the change in RevokedSince.
+func (s *Store) ReleaseHold(ctx context.Context, serial *big.Int) (*store.CertRecord, error) {
+	label := serialLabel(serial)
+	sk, err := readableSerialKey(serial)
+	if err != nil {
+		return nil, fmt.Errorf("store: postgres: release hold %s: %w", label, err)
+	}
+	var rec *store.CertRecord
+	err = s.do(ctx, func(pool *pgxpool.Pool) error {
+		var err error
+		rec, err = scanRecord(pool.QueryRow(ctx, `UPDATE certs SET
+			status = 'valid', revoked_at = NULL, revocation_reason = 0, hold_released_at = $2
+			WHERE serial = $1 AND status = 'revoked' AND revocation_reason = $3
+			RETURNING `+recordColumns, sk, s.now(), store.ReasonCertificateHold))
+		if err == nil {
+			// Other replicas hold a cached "revoked" to drop, as after
+			// a revocation: same channel, same payload.
+			_, _ = pool.Exec(ctx, `SELECT pg_notify($1, $2)`, revocationChannel, rec.Issuer+" "+rec.SerialHex)
+			return nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		status, err := recordStatus(ctx, pool, sk)
+		switch {
+		case err != nil:
+			return err
+		case status == "":
+			return store.ErrNotFound
+		}
+		return fmt.Errorf("record is %s, not on hold: %w", status, store.ErrConflict)
+	})
+	if err != nil {
+		return nil, s.wrap("release hold "+label, err)
 	}
 	return rec, nil
 }

@@ -80,11 +80,13 @@ func (s *Store) ListenRevocations(ctx context.Context, fn func(issuer string, se
 }
 
 // RevokedSince returns the records revoked at or after since (by their
-// revocation time), for a replica catching up on notifications it missed.
+// revocation time), and those whose hold was lifted since (now valid),
+// for a replica catching up on notifications it missed.
 func (s *Store) RevokedSince(ctx context.Context, since time.Time) ([]*store.CertRecord, error) {
 	var out []*store.CertRecord
 	err := s.do(ctx, func(pool *pgxpool.Pool) error {
-		rows, err := pool.Query(ctx, `SELECT `+recordColumns+` FROM certs WHERE status = 'revoked' AND revoked_at >= $1`, since)
+		rows, err := pool.Query(ctx, `SELECT `+recordColumns+` FROM certs WHERE status = 'revoked' AND revoked_at >= $1
+			UNION ALL SELECT `+recordColumns+` FROM certs WHERE hold_released_at >= $1 AND status = 'valid'`, since)
 		if err != nil {
 			return err
 		}

@@ -62,38 +62,14 @@ func (v *Validator) discover(ctx context.Context) (m serviceMap, err error) {
 		}
 		v.metrics.observe(opDiscovery, result, start)
 	}()
-	tok, err := v.tokens.token(ctx, v.cfg.GraphScope)
+	resp, err := v.graphGet(ctx, "discovery", "/v1.0/servicePrincipals/appId="+intuneAppID+"/endpoints")
 	if err != nil {
 		return nil, err
 	}
-	u := strings.TrimRight(v.cfg.GraphURL, "/") + "/v1.0/servicePrincipals/appId=" + intuneAppID + "/endpoints"
-	reqID := newRequestID()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, fmt.Errorf("intune: discovery: %w", err)
-	}
-	req.Header.Set("Authorization", "Bearer "+tok.value)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("client-request-id", reqID)
-	req.Header.Set("User-Agent", v.cfg.CallerInfo)
-	resp, err := v.client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("intune: discovery: %w (client-request-id %s)", err, reqID)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
-	if err != nil {
-		return nil, fmt.Errorf("intune: discovery: reading response: %w (client-request-id %s)", err, reqID)
-	}
-	if len(body) > maxResponse {
-		return nil, fmt.Errorf("intune: discovery: response larger than %d bytes (client-request-id %s)", maxResponse, reqID)
-	}
-	if resp.StatusCode == http.StatusUnauthorized {
-		v.tokens.invalidate(v.cfg.GraphScope, tok)
-	}
-	if resp.StatusCode != http.StatusOK {
+	reqID, body := resp.requestID, resp.body
+	if resp.status != http.StatusOK {
 		return nil, fmt.Errorf("intune: discovery: HTTP %d%s%s (client-request-id %s)",
-			resp.StatusCode, graphErrorCode(body), retryAfter(resp), reqID)
+			resp.status, graphErrorCode(body), resp.retryAfter, reqID)
 	}
 	var list struct {
 		Value []struct {
@@ -133,6 +109,42 @@ func graphErrorCode(body []byte) string {
 		return ""
 	}
 	return ": " + safeCode(e.Error.Code)
+}
+
+// graphGet sends a GET to path under the Graph base with a Graph token
+// and reads the answer. It returns an error only when no answer arrived;
+// the caller interprets the status. A 401 drops the token, so the next
+// call fetches a new one.
+func (v *Validator) graphGet(ctx context.Context, op, path string) (*apiResponse, error) {
+	tok, err := v.tokens.token(ctx, v.cfg.GraphScope)
+	if err != nil {
+		return nil, err
+	}
+	reqID := newRequestID()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(v.cfg.GraphURL, "/")+path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("intune: %s: %w", op, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok.value)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("client-request-id", reqID)
+	req.Header.Set("User-Agent", v.cfg.CallerInfo)
+	resp, err := v.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("intune: %s: %w (client-request-id %s)", op, err, reqID)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
+	if err != nil {
+		return nil, fmt.Errorf("intune: %s: reading response: %w (client-request-id %s)", op, err, reqID)
+	}
+	if len(body) > maxResponse {
+		return nil, fmt.Errorf("intune: %s: response larger than %d bytes (client-request-id %s)", op, maxResponse, reqID)
+	}
+	if resp.StatusCode == http.StatusUnauthorized {
+		v.tokens.invalidate(v.cfg.GraphScope, tok)
+	}
+	return &apiResponse{status: resp.StatusCode, body: body, requestID: reqID, retryAfter: retryAfter(resp)}, nil
 }
 
 // retryAfter returns ", retry after Ns" when Graph throttles with a

@@ -43,7 +43,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "certgate_intune_requests_total",
-			Help: "Intune and Graph calls by operation (validate, success_notification, failure_notification, download_revocations, upload_revocations, discovery) and result (allowed, rejected, ok, error).",
+			Help: "Intune and Graph calls by operation (validate, success_notification, failure_notification, download_revocations, upload_revocations, discovery, managed_device, entra_device) and result (allowed, rejected, ok, error).",
 		}, []string{"operation", "result"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "certgate_intune_request_duration_seconds",

@@ -26,6 +26,8 @@ type apiResponse struct {
 	body   []byte
 	// requestID is the client-request-id sent, for error messages.
 	requestID string
+	// retryAfter is ", retry after Ns" from a Graph answer, or "".
+	retryAfter string
 }
 
 // post sends body as JSON to suffix under service's discovered base

@@ -70,12 +70,15 @@ type Fake struct {
 	mu        sync.Mutex
 	endpoints []Endpoint
 	queued    [][]Endpoint
+	dev       devices
 }
 
-// New starts a fake Graph that accepts tokens tokens knows for Graph and
-// lists no endpoint until SetEndpoints. Close it when done.
+// New starts a fake Graph that accepts tokens tokens knows for Graph,
+// lists no endpoint until SetEndpoints and knows no device until
+// PutManagedDevice or PutEntraDevice. Close it when done.
 func New(tokens TokenChecker) *Fake {
-	f := &Fake{Server: fakehttp.New(), tokens: tokens}
+	f := &Fake{Server: fakehttp.New(), tokens: tokens,
+		dev: devices{managed: map[string]ManagedDevice{}, entra: map[string]EntraDevice{}}}
 	f.Before(func(w http.ResponseWriter, r *http.Request) {
 		if id := r.Header.Get("client-request-id"); id != "" {
 			w.Header().Set("client-request-id", id)
@@ -83,6 +86,8 @@ func New(tokens TokenChecker) *Fake {
 		w.Header().Set("request-id", newID())
 	})
 	f.Handle("GET /v1.0/servicePrincipals/{sp}/endpoints", RouteEndpoints, f.list)
+	f.Handle("GET /v1.0/deviceManagement/managedDevices/{id}", RouteManagedDevice, f.getManagedDevice)
+	f.Handle("GET /v1.0/devices", RouteDevices, f.listDevices)
 	f.Start()
 	return f
 }
