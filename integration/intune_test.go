@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -216,4 +217,47 @@ func TestIntuneFailClosed(t *testing.T) {
 			t.Fatalf("revoked records %+v, want notify-fails revoked with cessationOfOperation", recs)
 		}
 	})
+}
+
+// TestIntuneTokenRenewedOnce: certgate's Intune token expires while it is
+// idle, then several devices enroll at once: each enrollment is validated
+// and notified with a live token, and Entra is asked for a new Intune
+// token exactly once.
+func TestIntuneTokenRenewedOnce(t *testing.T) {
+	bin := requireTool(t, "scepclient")
+	e := startIntune(t, "-1s")
+	const life = 4 * time.Second
+	e.cloud.Entra.SetTokenLifetime(life)
+	const devices = 5
+	for i := range devices + 1 {
+		e.cloud.Intune.AllowChallenge(fmt.Sprintf("intune-renew-%d", i), intune.Challenge{})
+	}
+	if r := runScepclient(t, bin, e.url, "intune-renew-0", "intune-renew-0"); r.err != nil {
+		t.Fatalf("first enrollment: %v\n%s", r.err, r.output)
+	}
+	first := e.cloud.Entra.TokensIssued(intune.Audience)
+	if first != 1 {
+		t.Fatalf("%d Intune tokens after one enrollment, want 1", first)
+	}
+	time.Sleep(life + 500*time.Millisecond) // the token is now expired
+
+	var wg sync.WaitGroup
+	runs := make([]scepclientRun, devices)
+	for i := range devices {
+		wg.Go(func() {
+			runs[i] = runScepclient(t, bin, e.url, fmt.Sprintf("intune-renew-%d", i+1), fmt.Sprintf("intune-renew-%d", i+1))
+		})
+	}
+	wg.Wait()
+	for i, r := range runs {
+		if r.err != nil {
+			t.Errorf("enrollment %d after expiry: %v\n%s", i+1, r.err, r.output)
+		}
+	}
+	if n := e.cloud.Entra.TokensIssued(intune.Audience); n != first+1 {
+		t.Errorf("%d Intune tokens issued in all, want %d: the expired one renewed exactly once", n, first+1)
+	}
+	if n := len(e.events(intune.RouteSuccess)); n != devices+1 {
+		t.Errorf("%d success notifications, want %d", n, devices+1)
+	}
 }

@@ -23,8 +23,9 @@ import (
 // webhook driver) returns a one-time challenge with which Debian's
 // scepclient enrolls once, bound to CN=$JSSID,OU=computers and checked
 // against the Jamf Pro fake; the second use fails, wrong webhook
-// credentials get 401, a deleted computer is refused, and under load the
-// Jamf fake never sees more than 5 concurrent connections.
+// credentials get 401, a deleted computer is refused, a challenge past
+// its TTL is refused, and under load the Jamf fake never sees more than 5
+// concurrent connections.
 func TestJamfWebhook(t *testing.T) {
 	scepclient := requireTool(t, "scepclient")
 	fake := fakejamf.New()
@@ -40,7 +41,7 @@ func TestJamfWebhook(t *testing.T) {
     validator:
       type: jamf
       jamf:
-        webhook: {username: jamf, password_env: CG_IT_JAMF_HOOK}
+        webhook: {username: jamf, password_env: CG_IT_JAMF_HOOK, ttl: 1m}
         api: {url: %q, client_id: certgate, client_secret_env: CG_IT_JAMF_API, ca_file: %s}
 `, fake.URL(), caFile))
 	srv := startServerArgs(t, newDataDir(t), []string{"--config", cfg},
@@ -76,6 +77,9 @@ func TestJamfWebhook(t *testing.T) {
 		return r
 	}
 
+	// Minted first and used last, once its one-minute life (the least
+	// the webhook allows) is over; the other cases run meanwhile.
+	expiring, mintedAt := mint(t), time.Now()
 	challenge := mint(t)
 	t.Run("ok/first use", func(t *testing.T) {
 		r := enroll(t, challenge, id)
@@ -143,7 +147,20 @@ func TestJamfWebhook(t *testing.T) {
 			t.Fatalf("the Jamf fake saw %d concurrent requests, want 1..5", m)
 		}
 	})
-	if logs := srv.Stderr.String(); strings.Contains(logs, challenge) || strings.Contains(logs, "hook-password") || strings.Contains(logs, "jamf-api-secret") {
+	t.Run("fail/expired", func(t *testing.T) {
+		time.Sleep(time.Until(mintedAt.Add(time.Minute + 2*time.Second)))
+		before := len(certsList(t, srv.DataDir, "--device", "computers/"+id))
+		if r := enroll(t, expiring, id); r.err == nil {
+			t.Fatalf("a challenge past its TTL enrolled:\n%s", r.output)
+		}
+		if after := len(certsList(t, srv.DataDir, "--device", "computers/"+id)); after != before {
+			t.Errorf("%d certificates for computers/%s after the refusal, want %d", after, id, before)
+		}
+		if len(srv.LogEntries("enrollment")) == 0 || !strings.Contains(srv.Stderr.String(), "unknown, used or expired one-time challenge") {
+			t.Error("the refusal is not logged as an unknown, used or expired challenge")
+		}
+	})
+	if logs := srv.Stderr.String(); strings.Contains(logs, challenge) || strings.Contains(logs, expiring) || strings.Contains(logs, "hook-password") || strings.Contains(logs, "jamf-api-secret") {
 		t.Error("the log holds a challenge or a Jamf credential")
 	}
 }
