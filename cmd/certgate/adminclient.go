@@ -173,11 +173,30 @@ func (o offlineRevoker) Revoke(ctx context.Context, serial *big.Int, reason int,
 	if err != nil {
 		return nil, err
 	}
+	return rec, o.dropServed(ctx, rec, serial, "revoked")
+}
+
+// ReleaseHold lifts a hold in the database and drops the same as Revoke.
+func (o offlineRevoker) ReleaseHold(ctx context.Context, serial *big.Int) (*store.CertRecord, error) {
+	holds, ok := o.st.records.(store.Holds)
+	if !ok {
+		return nil, errors.New("this store cannot release holds")
+	}
+	rec, err := holds.ReleaseHold(ctx, serial)
+	if err != nil {
+		return nil, err
+	}
+	return rec, o.dropServed(ctx, rec, serial, "hold lifted")
+}
+
+// dropServed removes the stored OCSP responses and cached CRL of rec's
+// issuer, which a server would otherwise serve stale at its next start.
+func (o offlineRevoker) dropServed(ctx context.Context, rec *store.CertRecord, serial *big.Int, done string) error {
 	if err := ocsp.DropStored(ctx, o.st.cache, rec.Issuer, serial); err != nil {
-		return nil, fmt.Errorf("revoked, but: %w", err)
+		return fmt.Errorf("%s, but: %w", done, err)
 	}
 	if err := o.st.cache.DeleteBlob(ctx, store.BlobCRL, rec.Issuer); err != nil {
-		return nil, fmt.Errorf("revoked, but the cached CRL could not be dropped: %w", err)
+		return fmt.Errorf("%s, but the cached CRL could not be dropped: %w", done, err)
 	}
-	return rec, nil
+	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"math/big"
@@ -54,6 +55,31 @@ func (c commonFlags) api() (*apiClient, error) {
 		return nil, err
 	}
 	return openAPI(cfg)
+}
+
+// serialCommand parses args for a command whose one argument is a SERIAL
+// and connects to the admin API; check, if not nil, vets the parsed flags
+// before the connection. It returns the serial and the argument as given
+// (for messages).
+func serialCommand(cmd string, fs *flag.FlagSet, cf commonFlags, args []string, check func() error) (*big.Int, string, *apiClient, error) {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	serial, err := serialArg(cmd, pos)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	if check != nil {
+		if err := check(); err != nil {
+			return nil, "", nil, err
+		}
+	}
+	api, err := cf.api()
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return serial, pos[0], api, nil
 }
 
 // serialArg takes the single SERIAL argument of a command.
@@ -120,15 +146,7 @@ func runCertsShow(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("certs show", stderr)
 	cf := addCommonFlags(fs)
 	asPEM := fs.Bool("pem", false, "print the certificate as PEM only")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	serial, err := serialArg("certs show", pos)
-	if err != nil {
-		return err
-	}
-	api, err := cf.api()
+	serial, arg, api, err := serialCommand("certs show", fs, cf, args, nil)
 	if err != nil {
 		return err
 	}
@@ -136,7 +154,7 @@ func runCertsShow(args []string, stdout, stderr io.Writer) error {
 	path := "/api/v1/certificates/" + store.SerialHex(serial)
 	pemBytes, err := api.do(context.Background(), "GET", path, nil, nil, "application/pem-certificate-chain")
 	if err != nil {
-		return fmt.Errorf("serial %s: %w", pos[0], err)
+		return fmt.Errorf("serial %s: %w", arg, err)
 	}
 	if *asPEM {
 		_, err = stdout.Write(pemBytes)
@@ -144,7 +162,7 @@ func runCertsShow(args []string, stdout, stderr io.Writer) error {
 	}
 	var rec adminapi.CertView
 	if _, err := api.do(context.Background(), "GET", path, nil, &rec, ""); err != nil {
-		return fmt.Errorf("serial %s: %w", pos[0], err)
+		return fmt.Errorf("serial %s: %w", arg, err)
 	}
 	printRecord(stdout, &rec)
 	_, err = stdout.Write(pemBytes)

@@ -33,15 +33,7 @@ func runEscrow(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("escrow recover", stderr)
 	cf := addCommonFlags(fs)
 	out := fs.String("out", "", "write the PEM private key to this file (mode 0600) instead of stdout")
-	pos, err := parseFlags(fs, args[1:])
-	if err != nil {
-		return err
-	}
-	serial, err := serialArg("escrow recover", pos)
-	if err != nil {
-		return err
-	}
-	api, err := cf.api()
+	serial, arg, api, err := serialCommand("escrow recover", fs, cf, args[1:], nil)
 	if err != nil {
 		return err
 	}
@@ -52,7 +44,7 @@ func runEscrow(args []string, stdout, stderr io.Writer) error {
 	}
 	_, err = api.do(context.Background(), "POST", "/api/v1/certificates/"+store.SerialHex(serial)+"/recover-key", nil, &got, "")
 	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("serial %s: %w", pos[0], err)
+		return fmt.Errorf("serial %s: %w", arg, err)
 	}
 	if err != nil {
 		return err

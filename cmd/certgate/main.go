@@ -32,6 +32,7 @@ func commands() []command {
 		{"ca", "ca init: create or import the CA", runCA},
 		{"certs", "certs list|show: inspect issued certificates", runCerts},
 		{"revoke", "revoke SERIAL [--reason R]: revoke a certificate", runRevoke},
+		{"release-hold", "release-hold SERIAL: lift a certificateHold (the certificate is good again)", runReleaseHold},
 		{"escrow", "escrow recover SERIAL [--out FILE]: recover an escrowed private key", runEscrow},
 		{"requests", "requests list|approve ID|reject ID: requests held for approval", runRequests},
 		{"challenge", "challenge new PROFILE: a one-time challenge", runChallenge},

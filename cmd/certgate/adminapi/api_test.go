@@ -32,6 +32,10 @@ func (r storeRevoker) Revoke(ctx context.Context, serial *big.Int, reason int, a
 	return r.st.Revoke(ctx, serial, reason, at)
 }
 
+func (r storeRevoker) ReleaseHold(ctx context.Context, serial *big.Int) (*store.CertRecord, error) {
+	return r.st.ReleaseHold(ctx, serial)
+}
+
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "db"), bolt.Options{})
@@ -312,5 +316,49 @@ func TestChallengeIsStoredHashed(t *testing.T) {
 	}
 	if w := f.call(t, Operator, "POST", "/api/v1/profiles/dyn/challenges", `{"ttl":"900h"}`); w.Code != 400 {
 		t.Fatalf("ttl beyond 168h: %d, want 400", w.Code)
+	}
+}
+
+// A hold is lifted by an operator, and only a hold: a valid or finally
+// revoked certificate is a 409, an unknown one a 404, a viewer a 403.
+func TestReleaseHold(t *testing.T) {
+	f := newFixture(t)
+	f.addCert(t, 0x20, "held", "static")
+	f.addCert(t, 0x21, "gone", "static")
+	f.addCert(t, 0x22, "fine", "static")
+	for _, c := range []struct{ path, body string }{
+		{"/api/v1/certificates/20/revoke", `{"reason":"certificateHold"}`},
+		{"/api/v1/certificates/21/revoke", `{"reason":"keyCompromise"}`},
+	} {
+		if w := f.call(t, Operator, "POST", c.path, c.body); w.Code != 200 {
+			t.Fatalf("%s: %d %s", c.path, w.Code, w.Body)
+		}
+	}
+	tests := []struct {
+		name string
+		role Role
+		path string
+		want int
+	}{
+		{"fail/viewer", Viewer, "/api/v1/certificates/20/release-hold", 403},
+		{"ok/operator lifts the hold", Operator, "/api/v1/certificates/20/release-hold", 200},
+		{"fail/twice", Operator, "/api/v1/certificates/20/release-hold", 409},
+		{"fail/final revocation", Operator, "/api/v1/certificates/21/release-hold", 409},
+		{"fail/never revoked", Operator, "/api/v1/certificates/22/release-hold", 409},
+		{"fail/unknown", Operator, "/api/v1/certificates/99/release-hold", 404},
+		{"fail/bad serial", Operator, "/api/v1/certificates/xyz/release-hold", 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if w := f.call(t, tt.role, "POST", tt.path, ""); w.Code != tt.want {
+				t.Fatalf("%d %s, want %d", w.Code, w.Body, tt.want)
+			}
+		})
+	}
+	for serial, want := range map[int64]store.Status{0x20: store.StatusValid, 0x21: store.StatusRevoked, 0x22: store.StatusValid} {
+		rec, err := f.st.Cert(context.Background(), big.NewInt(serial))
+		if err != nil || rec.Status != want {
+			t.Errorf("serial %x: %v %v, want %s", serial, rec.Status, err, want)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package adminapi
 
 import (
 	"encoding/pem"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -222,6 +223,26 @@ func (s *Server) revokeOne(w http.ResponseWriter, r *http.Request) error {
 		return storeError("certificate "+r.PathValue("serial"), err)
 	}
 	logAudit(r, "revoke", rec.SerialHex)
+	writeJSON(w, http.StatusOK, viewOf(rec))
+	return nil
+}
+
+// releaseHold lifts a certificateHold (RFC 5280 removeFromCRL): the
+// certificate is good again in OCSP at once and leaves the next CRL. Any
+// other revocation is final, and a certificate not on hold is a 409.
+func (s *Server) releaseHold(w http.ResponseWriter, r *http.Request) error {
+	serial, err := store.ParseSerial(r.PathValue("serial"))
+	if err != nil {
+		return errorf(http.StatusBadRequest, err.Error())
+	}
+	rec, err := s.revoker.ReleaseHold(r.Context(), serial)
+	if errors.Is(err, store.ErrConflict) {
+		return errorf(http.StatusConflict, "certificate "+r.PathValue("serial")+" is not on certificateHold; only a hold can be released")
+	}
+	if err != nil {
+		return storeError("certificate "+r.PathValue("serial"), err)
+	}
+	logAudit(r, "release-hold", rec.SerialHex)
 	writeJSON(w, http.StatusOK, viewOf(rec))
 	return nil
 }

@@ -27,6 +27,9 @@ type Store interface {
 // Revoker revokes and keeps OCSP and CRLs in step (never the bare store).
 type Revoker interface {
 	Revoke(ctx context.Context, serial *big.Int, reason int, at time.Time) (*store.CertRecord, error)
+	// ReleaseHold makes a certificate on certificateHold valid again;
+	// store.ErrConflict when it is not on hold.
+	ReleaseHold(ctx context.Context, serial *big.Int) (*store.CertRecord, error)
 }
 
 // TestIssuer issues a short-lived test certificate through a profile's
@@ -102,6 +105,7 @@ func Routes() []Route {
 		{"GET", "/api/v1/certificates.csv", Viewer, (*Server).exportCSV},
 		{"GET", "/api/v1/certificates/{serial}", Viewer, (*Server).getCert},
 		{"POST", "/api/v1/certificates/{serial}/revoke", Operator, (*Server).revokeOne},
+		{"POST", "/api/v1/certificates/{serial}/release-hold", Operator, (*Server).releaseHold},
 		{"POST", "/api/v1/certificates/revoke", Operator, (*Server).revokeBulk},
 		{"POST", "/api/v1/certificates/{serial}/recover-key", Admin, (*Server).recoverKey},
 		{"GET", "/api/v1/requests", Viewer, (*Server).listRequests},
