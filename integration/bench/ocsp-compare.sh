@@ -6,9 +6,12 @@
 # that answers with canned bytes (`ocspload floor`), showing what the
 # machine itself allows.
 #
-# Usage: integration/bench/ocsp-compare.sh [-c "1 8 64"] [-n "2000 20000 40000"]
+# Usage: integration/bench/ocsp-compare.sh [-c "1 8 64"] [-n "20000 40000 60000"]
 #                  [-N 100000] [-s 1000] [-b 2048] [-m POST] [-C raw] [-M 2] [-r 1] [-d DIR] [-K]
-#   -c  concurrency levels                -n  requests per level (same order)
+#   -c  concurrency levels                -n  requests per level (same order;
+#       each run should last a second or more: a run of a few tenths of a
+#       second at c=1 measured the connection warming up as much as the
+#       steady state, and swung ±25% between repeats)
 #   -N  certificates seeded into certgate's store (and given to the others)
 #   -s  serials asked about, drawn from the seeded ones; every one is asked
 #       of certgate once before timing, so its runs measure cached answers
@@ -46,7 +49,7 @@
 set -euo pipefail
 
 levels="1 8 64"
-counts="2000 20000 40000"
+counts="20000 40000 60000"
 seed_n=100000
 sample=1000
 ca_bits=2048
@@ -58,7 +61,7 @@ keep=0
 parent=${TMPDIR:-/tmp}
 tools=${TOOLS_DIR:-/tmp/tools}
 cfssl_version=v1.6.5
-usage() { sed -n '2,26s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,29s/^# \{0,1\}//p' "$0"; }
 while getopts "c:n:N:s:b:m:C:M:r:d:Kh" opt; do
 	case $opt in
 	c) levels=$OPTARG ;;
