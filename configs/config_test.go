@@ -32,6 +32,8 @@ func TestLoadBadFiles(t *testing.T) {
 		{"bad-ocsp-validity.yaml", `ocsp.validity: 30s is outside`},
 		{"bad-ocsp-responder-validity.yaml", `ocsp.responder_validity: 72h0m0s must be at least twice ocsp.validity`},
 		{"bad-ocsp-memory.yaml", `ocsp.memory_entries: -1 is outside`},
+		{"bad-ocsp-max-signing.yaml", `ocsp.max_signing: -1 is outside`},
+		{"bad-ocsp-signing-wait.yaml", `ocsp.signing_wait: 2m0s is outside`},
 		{"bad-crl-validity.yaml", `crl.validity: 10m0s is outside`},
 		{"bad-crl-debounce.yaml", `crl.debounce: 2h0m0s is outside`},
 		{"bad-ca-name.yaml", `ca.name: `},

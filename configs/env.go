@@ -44,14 +44,9 @@ var envOverrides = []envOverride{
 	{"CERTGATE_OCSP_VALIDITY", "ocsp.validity", dur(func(c *Config) *Duration { return &c.OCSP.Validity })},
 	{"CERTGATE_OCSP_RESPONDER_VALIDITY", "ocsp.responder_validity", dur(func(c *Config) *Duration { return &c.OCSP.ResponderValidity })},
 	{"CERTGATE_OCSP_REFRESH_INTERVAL", "ocsp.refresh_interval", dur(func(c *Config) *Duration { return &c.OCSP.RefreshInterval })},
-	{"CERTGATE_OCSP_MEMORY_ENTRIES", "ocsp.memory_entries", func(c *Config, v string) error {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return fmt.Errorf("%q is not an integer", v)
-		}
-		c.OCSP.MemoryEntries = n
-		return nil
-	}},
+	{"CERTGATE_OCSP_MEMORY_ENTRIES", "ocsp.memory_entries", integer(func(c *Config) *int { return &c.OCSP.MemoryEntries })},
+	{"CERTGATE_OCSP_MAX_SIGNING", "ocsp.max_signing", integer(func(c *Config) *int { return &c.OCSP.MaxSigning })},
+	{"CERTGATE_OCSP_SIGNING_WAIT", "ocsp.signing_wait", dur(func(c *Config) *Duration { return &c.OCSP.SigningWait })},
 	{"CERTGATE_CRL_VALIDITY", "crl.validity", dur(func(c *Config) *Duration { return &c.CRL.Validity })},
 	{"CERTGATE_EST_LISTEN", "est.listen", str(func(c *Config) *string { return &c.EST.Listen })},
 	{"CERTGATE_EST_CERT_FILE", "est.cert_file", str(func(c *Config) *string { return &c.EST.CertFile })},
@@ -87,6 +82,17 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 func str(field func(*Config) *string) func(*Config, string) error {
 	return func(c *Config, v string) error {
 		*field(c) = v
+		return nil
+	}
+}
+
+func integer(field func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("%q is not an integer", v)
+		}
+		*field(c) = n
 		return nil
 	}
 }

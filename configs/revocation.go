@@ -22,6 +22,14 @@ type OCSPConfig struct {
 	// MemoryEntries bounds the in-memory cache of hot responses in front
 	// of bbolt; default 100000. Env CERTGATE_OCSP_MEMORY_ENTRIES.
 	MemoryEntries int `yaml:"memory_entries"`
+	// MaxSigning bounds the responses signed at once for waiting clients
+	// (first answers, unknown serials, nonce requests); 0 (default) means
+	// one per CPU. Env CERTGATE_OCSP_MAX_SIGNING.
+	MaxSigning int `yaml:"max_signing"`
+	// SigningWait is how long such a request waits for a signing slot
+	// before it is answered tryLater (HTTP 503); default 1s.
+	// Env CERTGATE_OCSP_SIGNING_WAIT.
+	SigningWait Duration `yaml:"signing_wait"`
 }
 
 // CRLConfig configures the CRLs served at /crl/<ca>.crl.
@@ -42,6 +50,7 @@ func defaultOCSP() OCSPConfig {
 		ResponderValidity: Duration(168 * time.Hour),
 		RefreshInterval:   Duration(time.Minute),
 		MemoryEntries:     100000,
+		SigningWait:       Duration(time.Second),
 	}
 }
 
@@ -64,6 +73,12 @@ func (o *OCSPConfig) validate(p *problems) {
 	}
 	if o.MemoryEntries < 0 || o.MemoryEntries > 10_000_000 {
 		p.add("ocsp.memory_entries", "%d is outside 0..10000000", o.MemoryEntries)
+	}
+	if o.MaxSigning < 0 || o.MaxSigning > 1024 {
+		p.add("ocsp.max_signing", "%d is outside 0..1024", o.MaxSigning)
+	}
+	if o.SigningWait < Duration(time.Millisecond) || o.SigningWait > Duration(time.Minute) {
+		p.add("ocsp.signing_wait", "%s is outside 1ms..1m", o.SigningWait)
 	}
 }
 

@@ -27,6 +27,10 @@ func (r *Responder) answer(ctx context.Context, req *request) (*entry, string, e
 	if req.nonce != nil {
 		// A nonce asks for a fresh signature bound to this request (RFC
 		// 6960 §4.4.1); caching it would serve the nonce to others.
+		if err := r.slots.acquire(ctx); err != nil {
+			return nil, cacheNonce, err
+		}
+		defer r.slots.release()
 		state, err := lookup(ctx, r.src, s.name, req.serial, r.validityFor)
 		if err != nil {
 			return nil, cacheNonce, err
@@ -104,6 +108,12 @@ func (r *Responder) fill(ctx context.Context, s *Signer, h hashAlg, serial *big.
 // expired certificate's response is only removed, which bounds the
 // cache (on demand it is signed again), and renew returns a nil entry.
 func (r *Responder) renew(ctx context.Context, s *Signer, h hashAlg, serial *big.Int, key string, hadCached, background bool) (*entry, error) {
+	if !background {
+		if err := r.slots.acquire(ctx); err != nil {
+			return nil, err
+		}
+		defer r.slots.release()
+	}
 	gen := r.mem.generation(key)
 	state, err := lookup(ctx, r.src, s.name, serial, r.validityFor)
 	if err != nil {

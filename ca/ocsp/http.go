@@ -77,6 +77,12 @@ func (r *Responder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	case errors.Is(err, errUnauthorized):
 		r.refuse(w, req, http.StatusOK, xocsp.UnauthorizedErrorResponse, labelUnauthorized, err)
 		return
+	case errors.Is(err, errBusy):
+		// Shed load: tryLater for OCSP clients, 503 and Retry-After for
+		// proxies and load balancers in between.
+		w.Header().Set("Retry-After", "1")
+		r.refuse(w, req, http.StatusServiceUnavailable, xocsp.TryLaterErrorResponse, labelTryLater, err)
+		return
 	case err != nil:
 		r.metrics.response(labelInternal, label)
 		r.errLog.Error().Err(err).Msg("ocsp: cannot answer")

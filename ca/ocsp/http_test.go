@@ -348,7 +348,7 @@ func TestMetrics(t *testing.T) {
 	e.certs.Fail(io.ErrUnexpectedEOF)
 	send(reqSpec{issuer: main.cert, serial: revoked}.build(t)) // internal/miss
 	want := `
-# HELP certgate_ocsp_responses_total OCSP responses by status (good, revoked, unknown, malformed, unauthorized, internal) and cache (hit, miss, nonce, stale, none).
+# HELP certgate_ocsp_responses_total OCSP responses by status (good, revoked, unknown, malformed, unauthorized, internal, trylater) and cache (hit, miss, nonce, stale, none).
 # TYPE certgate_ocsp_responses_total counter
 certgate_ocsp_responses_total{cache="hit",status="good"} 1
 certgate_ocsp_responses_total{cache="miss",status="good"} 1

@@ -11,10 +11,12 @@ type Metrics struct {
 // Label values of certgate_ocsp_responses_total.
 const (
 	// status: good, revoked and unknown are signed answers; the others
-	// are unsigned OCSPResponseStatus values (RFC 6960 §4.2.1).
+	// are unsigned OCSPResponseStatus values (RFC 6960 §4.2.1), trylater
+	// when every signing slot stayed busy.
 	labelMalformed    = "malformed"
 	labelUnauthorized = "unauthorized"
 	labelInternal     = "internal"
+	labelTryLater     = "trylater"
 
 	// cache: hit served a pre-signed response (memory or store.Cache);
 	// miss signed one; nonce signed one that is never cached; stale
@@ -32,7 +34,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		responses: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "certgate_ocsp_responses_total",
-			Help: "OCSP responses by status (good, revoked, unknown, malformed, unauthorized, internal) and cache (hit, miss, nonce, stale, none).",
+			Help: "OCSP responses by status (good, revoked, unknown, malformed, unauthorized, internal, trylater) and cache (hit, miss, nonce, stale, none).",
 		}, []string{"status", "cache"}),
 		signs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "certgate_ocsp_sign_total",

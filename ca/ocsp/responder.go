@@ -71,6 +71,14 @@ type Options struct {
 	// pass after downtime does not monopolise the signing key. Zero means
 	// DefaultRefreshBatch.
 	RefreshBatch int
+	// MaxSigning bounds the signatures made at once for clients that
+	// wait (first answers, unknown serials, nonces); a request that finds
+	// every slot taken for SigningWait is answered tryLater. Cached
+	// answers take no slot. Zero means DefaultMaxSigning().
+	MaxSigning int
+	// SigningWait is how long a request waits for a signing slot. Zero
+	// means DefaultSigningWait.
+	SigningWait time.Duration
 	// Metrics may be nil.
 	Metrics *Metrics
 	// Now is the clock; nil means time.Now.
@@ -93,6 +101,7 @@ type Responder struct {
 	shared      store.Cache
 	mem         *memCache
 	flight      flight
+	slots       *signSlots
 
 	validity        time.Duration
 	maxBody         int64
@@ -135,8 +144,15 @@ func New(opts Options) (*Responder, error) {
 	if opts.RefreshBatch == 0 {
 		opts.RefreshBatch = DefaultRefreshBatch
 	}
-	if opts.MemEntries < 0 || opts.MaxBody < 0 || opts.RefreshInterval < 0 || opts.RefreshBatch < 0 {
-		return nil, errors.New("ocsp: MemEntries, MaxBody, RefreshInterval and RefreshBatch must not be negative")
+	if opts.MaxSigning == 0 {
+		opts.MaxSigning = DefaultMaxSigning()
+	}
+	if opts.SigningWait == 0 {
+		opts.SigningWait = DefaultSigningWait
+	}
+	if opts.MemEntries < 0 || opts.MaxBody < 0 || opts.RefreshInterval < 0 || opts.RefreshBatch < 0 ||
+		opts.MaxSigning < 0 || opts.SigningWait < 0 {
+		return nil, errors.New("ocsp: MemEntries, MaxBody, RefreshInterval, RefreshBatch, MaxSigning and SigningWait must not be negative")
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -149,6 +165,7 @@ func New(opts Options) (*Responder, error) {
 		cache:           opts.Cache,
 		shared:          opts.Shared,
 		mem:             newMemCache(opts.MemEntries),
+		slots:           newSignSlots(opts.MaxSigning, opts.SigningWait),
 		validity:        opts.Validity,
 		maxBody:         opts.MaxBody,
 		refreshInterval: opts.RefreshInterval,

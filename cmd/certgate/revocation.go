@@ -53,6 +53,8 @@ func newRevocation(cfg *configs.Config, c *local.CA, st recordStore, cache, shar
 		Validity:        cfg.OCSP.Validity.Std(),
 		ValidityFor:     ocspValidityFor(cfg),
 		MemEntries:      cfg.OCSP.MemoryEntries,
+		MaxSigning:      cfg.OCSP.MaxSigning,
+		SigningWait:     cfg.OCSP.SigningWait.Std(),
 		RefreshInterval: cfg.OCSP.RefreshInterval.Std(),
 		Metrics:         ocsp.NewMetrics(reg),
 		Log:             log,

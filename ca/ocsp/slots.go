@@ -1,0 +1,60 @@
+package ocsp
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"time"
+)
+
+// errBusy: every signing slot stayed taken while a request waited; the
+// client gets tryLater (RFC 6960 §2.3).
+var errBusy = errors.New("ocsp: every signing slot is busy")
+
+// DefaultSigningWait is how long a request that needs a signature waits
+// for a slot before it is answered tryLater.
+const DefaultSigningWait = time.Second
+
+// DefaultMaxSigning is the number of signatures made at once for waiting
+// clients when Options.MaxSigning is zero: one per CPU the Go runtime uses,
+// which signs as fast as the machine can.
+func DefaultMaxSigning() int { return runtime.GOMAXPROCS(0) }
+
+// signSlots bounds the signatures made while a client waits: answers for
+// serials never asked before (unknown ones included, which are never
+// cached) and nonce requests. Anyone can send those at line rate, each
+// costing a private-key operation; without a bound they would pile up
+// goroutines and latency until every answer timed out. With it, the
+// excess is refused at once and cached answers, which take no slot, keep
+// flowing. The background refresher does not take slots: nobody waits
+// for it, and it re-signs in bounded batches.
+type signSlots struct {
+	ch   chan struct{}
+	wait time.Duration
+}
+
+func newSignSlots(n int, wait time.Duration) *signSlots {
+	return &signSlots{ch: make(chan struct{}, n), wait: wait}
+}
+
+// acquire takes a slot, waiting at most s.wait or until ctx ends; the
+// caller must call release after signing.
+func (s *signSlots) acquire(ctx context.Context) error {
+	select {
+	case s.ch <- struct{}{}:
+		return nil
+	default:
+	}
+	t := time.NewTimer(s.wait)
+	defer t.Stop()
+	select {
+	case s.ch <- struct{}{}:
+		return nil
+	case <-t.C:
+		return errBusy
+	case <-ctx.Done():
+		return errBusy
+	}
+}
+
+func (s *signSlots) release() { <-s.ch }
