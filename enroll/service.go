@@ -317,12 +317,17 @@ func policyFailure(err error) error {
 }
 
 // checkUnique refuses rec when a valid, unexpired certificate of its
-// profile has exactly its subject.
+// profile has exactly its subject. The candidates are found by common
+// name, which the stores index; only a subject without one needs the
+// substring search, which reads every record of the profile.
 func (s *Service) checkUnique(ctx context.Context, rec *store.CertRecord) error {
-	found, err := s.store.Search(ctx, store.Query{
-		Status: store.StatusValid, Profile: rec.Profile, Subject: rec.Subject,
-		ExpiresAfter: s.now(), Limit: -1,
-	})
+	q := store.Query{Status: store.StatusValid, Profile: rec.Profile, ExpiresAfter: s.now(), Limit: -1}
+	if rec.CommonName != "" {
+		q.CommonName = rec.CommonName
+	} else {
+		q.Subject = rec.Subject
+	}
+	found, err := s.store.Search(ctx, q)
 	if err != nil {
 		return fail(Unavailable, "could not check for duplicate subjects", err)
 	}

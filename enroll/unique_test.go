@@ -42,6 +42,29 @@ func TestUniqueSubject(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+	t.Run("ok/common name differing in case is another subject", func(t *testing.T) {
+		if _, err := s.Enroll(ctx, request(newCSR(t, ecKey, "UNIQUE-1"), secret1)); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("fail/same subject without a common name", func(t *testing.T) {
+		// Found by the subject search, as no common name indexes it.
+		s := e.service(t, func(o *enroll.Options) {
+			o.Profiles["device"].UniqueSubject = true
+			policy := *o.Profiles["device"].Policy
+			policy.RequireCN = false
+			o.Profiles["device"].Policy = &policy
+		})
+		noCN, err := s.Enroll(ctx, request(newCSR(t, ecKey, ""), secret1))
+		if err != nil {
+			t.Fatalf("first enrollment without a common name: %v", err)
+		}
+		_, err = s.Enroll(ctx, request(newCSR(t, ecKey, ""), secret1))
+		f := enroll.AsFailure(err)
+		if err == nil || f.Reason != enroll.BadRequest || !bytes.Contains([]byte(f.Detail), []byte(noCN.Record.SerialHex)) {
+			t.Fatalf("err = %v, want badRequest naming serial %s", err, noCN.Record.SerialHex)
+		}
+	})
 	t.Run("ok/renewal of the same subject", func(t *testing.T) {
 		r := request(newCSR(t, ecKey, "unique-1"), "")
 		r.RenewalOf = first.Cert

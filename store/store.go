@@ -109,6 +109,10 @@ type Query struct {
 	// Subject matches when it is a case-insensitive substring of the
 	// record's subject DN.
 	Subject string
+	// CommonName, if set, must equal the record's CommonName exactly;
+	// unlike Subject it is answered from an index, so it stays cheap on
+	// a large store (the duplicate-subject check runs it per enrollment).
+	CommonName string
 	// DeviceID must match exactly.
 	DeviceID string
 	// ExpiresBefore and ExpiresAfter bound NotAfter (exclusive, inclusive).

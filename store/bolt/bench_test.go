@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/certgate/certgate/store"
+	"github.com/certgate/certgate/store/storetest"
 )
 
 // BenchmarkReserveIssue measures the two durable writes of one enrollment,
@@ -88,4 +89,10 @@ func BenchmarkReserveIssueParallel(b *testing.B) {
 			reserveIssue(b, s, n.Add(1))
 		}
 	})
+}
+
+// BenchmarkSearchSubject: the duplicate-subject check among 50,000
+// records, by indexed common name and by subject substring.
+func BenchmarkSearchSubject(b *testing.B) {
+	storetest.BenchSearchSubject(b, openBench(b), 50_000)
 }

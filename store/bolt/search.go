@@ -49,6 +49,10 @@ func (s *Store) Search(ctx context.Context, q store.Query) ([]*store.CertRecord,
 		var err error
 		switch {
 		case pastEnd:
+		case q.CommonName != "":
+			out, err = searchIndex(ctx, tx, bucketIdxSubject, strings.ToLower(q.CommonName), after, m, limit)
+		case q.DeviceID != "":
+			out, err = searchIndex(ctx, tx, bucketIdxDevice, q.DeviceID, after, m, limit)
 		case !q.ExpiresBefore.IsZero() && after == nil:
 			out, err = searchExpiry(ctx, tx, q, m, limit)
 		default:
@@ -62,9 +66,50 @@ func (s *Store) Search(ctx context.Context, q store.Query) ([]*store.CertRecord,
 	return out, nil
 }
 
+// walk gathers the records an index or bucket walk reaches that m
+// accepts, and checks ctx every ctxCheckEvery steps.
+type walk struct {
+	ctx   context.Context
+	certs *bbolt.Bucket
+	m     matcher
+	steps int
+	out   []*store.CertRecord
+}
+
+func newWalk(ctx context.Context, tx *bbolt.Tx, m matcher) *walk {
+	return &walk{ctx: ctx, certs: tx.Bucket(bucketCerts), m: m}
+}
+
+// step counts one key visited; it fails once ctx has ended.
+func (w *walk) step() error {
+	if w.steps++; w.steps%ctxCheckEvery == 0 {
+		return w.ctx.Err()
+	}
+	return nil
+}
+
+// consider decodes the record stored under serial key sk (v, or read
+// from certs when nil, naming the index key ik that led there) and keeps
+// it if it matches.
+func (w *walk) consider(sk, v, ik, index []byte) error {
+	if v == nil {
+		if v = w.certs.Get(sk); v == nil {
+			return fmt.Errorf("%s entry %x has no record", index, ik)
+		}
+	}
+	rec, err := decodeRecord(sk, v)
+	if err != nil {
+		return err
+	}
+	if w.m.match(rec) {
+		w.out = append(w.out, rec)
+	}
+	return nil
+}
+
 // searchCerts walks certs in serial order from just after the cursor.
 func searchCerts(ctx context.Context, tx *bbolt.Tx, after []byte, m matcher, limit int) ([]*store.CertRecord, error) {
-	var out []*store.CertRecord
+	w := newWalk(ctx, tx, m)
 	c := tx.Bucket(bucketCerts).Cursor()
 	k, v := c.First()
 	if after != nil {
@@ -73,59 +118,70 @@ func searchCerts(ctx context.Context, tx *bbolt.Tx, after []byte, m matcher, lim
 			k, v = c.Next()
 		}
 	}
-	for n := 1; k != nil && (limit < 0 || len(out) < limit); n++ {
-		if n%ctxCheckEvery == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		rec, err := decodeRecord(k, v)
-		if err != nil {
+	for ; k != nil && (limit < 0 || len(w.out) < limit); k, v = c.Next() {
+		if err := w.step(); err != nil {
 			return nil, err
 		}
-		if m.match(rec) {
-			out = append(out, rec)
+		if err := w.consider(k, v, nil, nil); err != nil {
+			return nil, err
 		}
-		k, v = c.Next()
 	}
-	return out, nil
+	return w.out, nil
+}
+
+// searchIndex walks the entries of a text index (idx_subject or
+// idx_device) for value, in serial order from just after the cursor. The
+// index keeps at most indexValueMax bytes of a value and lower-cases common
+// names, so every candidate is confirmed on the record by m.
+func searchIndex(ctx context.Context, tx *bbolt.Tx, index []byte, value string, after []byte, m matcher, limit int) ([]*store.CertRecord, error) {
+	w := newWalk(ctx, tx, m)
+	prefix := textIndexKey(value, nil)
+	c := tx.Bucket(index).Cursor()
+	k, _ := c.Seek(prefix)
+	if after != nil {
+		from := append(bytes.Clone(prefix), after...)
+		if k, _ = c.Seek(from); bytes.Equal(k, from) {
+			k, _ = c.Next()
+		}
+	}
+	for ; bytes.HasPrefix(k, prefix) && (limit < 0 || len(w.out) < limit); k, _ = c.Next() {
+		if err := w.step(); err != nil {
+			return nil, err
+		}
+		// A longer key is a longer value that starts with this one.
+		if len(k) != len(prefix)+serialKeyLen {
+			continue
+		}
+		if err := w.consider(k[len(prefix):], nil, k, index); err != nil {
+			return nil, err
+		}
+	}
+	return w.out, nil
 }
 
 // searchExpiry walks idx_expiry over [ExpiresAfter, ExpiresBefore] in whole
 // seconds, then sorts by serial: the index is in expiry order, so every
 // candidate must be read before the first page is known.
 func searchExpiry(ctx context.Context, tx *bbolt.Tx, q store.Query, m matcher, limit int) ([]*store.CertRecord, error) {
-	var out []*store.CertRecord
-	certs := tx.Bucket(bucketCerts)
+	w := newWalk(ctx, tx, m)
 	c := tx.Bucket(bucketIdxExpiry).Cursor()
 	end := expirySeconds(q.ExpiresBefore)
 	k, _ := c.First()
 	if !q.ExpiresAfter.IsZero() {
 		k, _ = c.Seek(expirySeconds(q.ExpiresAfter))
 	}
-	for n := 1; k != nil && bytes.Compare(k[:len(end)], end) <= 0; n++ {
-		if n%ctxCheckEvery == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
+	for ; k != nil && bytes.Compare(k[:len(end)], end) <= 0; k, _ = c.Next() {
+		if err := w.step(); err != nil {
+			return nil, err
 		}
 		if len(k) != len(end)+serialKeyLen {
 			return nil, fmt.Errorf("idx_expiry key %x has the wrong length", k)
 		}
-		sk := k[len(end):]
-		v := certs.Get(sk)
-		if v == nil {
-			return nil, fmt.Errorf("idx_expiry entry %x has no record", k)
-		}
-		rec, err := decodeRecord(sk, v)
-		if err != nil {
+		if err := w.consider(k[len(end):], nil, k, bucketIdxExpiry); err != nil {
 			return nil, err
 		}
-		if m.match(rec) {
-			out = append(out, rec)
-		}
-		k, _ = c.Next()
 	}
+	out := w.out
 	slices.SortFunc(out, func(a, b *store.CertRecord) int { return a.Serial.Cmp(b.Serial) })
 	if limit >= 0 && len(out) > limit {
 		out = out[:limit:limit]
@@ -154,6 +210,8 @@ func (m matcher) match(r *store.CertRecord) bool {
 	case q.Profile != "" && r.Profile != q.Profile:
 		return false
 	case q.DeviceID != "" && r.DeviceID != q.DeviceID:
+		return false
+	case q.CommonName != "" && r.CommonName != q.CommonName:
 		return false
 	case !q.ExpiresBefore.IsZero() && !r.NotAfter.Before(q.ExpiresBefore):
 		return false

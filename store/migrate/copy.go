@@ -100,7 +100,20 @@ func Copy(ctx context.Context, src Source, dst Target, opts Options) (Result, er
 		}
 		c.progress()
 	}
+	if a, ok := dst.(analyzer); ok && c.res[KindRecords].Copied > 0 {
+		if err := a.Analyze(ctx); err != nil {
+			return c.res, fmt.Errorf("migrate: refresh the target's planner statistics: %w", err)
+		}
+	}
 	return c.res, nil
+}
+
+// analyzer is a target whose query planner keeps statistics (PostgreSQL).
+// Right after a bulk copy they describe an empty store, and until
+// autovacuum catches up, lookups such as the per-enrollment duplicate
+// check would be planned as scans.
+type analyzer interface {
+	Analyze(ctx context.Context) error
 }
 
 // copier carries one Copy.

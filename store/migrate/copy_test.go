@@ -317,3 +317,35 @@ func testJSON(t *testing.T, r *store.CertRecord) string {
 	}
 	return string(b)
 }
+
+// analyzingTarget counts Analyze calls on a bbolt target.
+type analyzingTarget struct {
+	testStore
+	analyzed int
+}
+
+func (a *analyzingTarget) Analyze(context.Context) error {
+	a.analyzed++
+	return nil
+}
+
+// TestCopyAnalyzes: a target with planner statistics has them refreshed
+// after a copy that wrote records, and not after one that wrote none.
+func TestCopyAnalyzes(t *testing.T) {
+	ctx := context.Background()
+	src := openBolt(t)
+	seed(t, src)
+	dst := &analyzingTarget{testStore: openBolt(t)}
+	if _, err := Copy(ctx, src, dst, Options{BatchSize: testBatch}); err != nil {
+		t.Fatalf("Copy: %v", err)
+	}
+	if dst.analyzed != 1 {
+		t.Fatalf("after the first copy: Analyze called %d times, want 1", dst.analyzed)
+	}
+	if _, err := Copy(ctx, src, dst, Options{BatchSize: testBatch}); err != nil {
+		t.Fatalf("second Copy: %v", err)
+	}
+	if dst.analyzed != 1 {
+		t.Fatalf("after a copy that wrote no record: Analyze called %d times, want still 1", dst.analyzed)
+	}
+}

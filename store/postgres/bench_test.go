@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/certgate/certgate/store"
+	"github.com/certgate/certgate/store/storetest"
 )
 
 // The benchmarks mirror store/bolt's, so the two backends compare on one
@@ -96,4 +97,10 @@ func BenchmarkReserveIssueParallel(b *testing.B) {
 			reserveIssue(b, s, n.Add(1))
 		}
 	})
+}
+
+// BenchmarkSearchSubject: the duplicate-subject check among 50,000
+// records, by indexed common name and by subject substring.
+func BenchmarkSearchSubject(b *testing.B) {
+	storetest.BenchSearchSubject(b, openBench(b), 50_000)
 }

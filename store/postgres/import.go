@@ -253,3 +253,16 @@ func (s *Store) RaiseSequence(ctx context.Context, name string, last uint64) err
 	})
 	return s.wrap(op, err)
 }
+
+// Analyze refreshes the query planner's statistics of every table. store
+// migrate runs it after a bulk copy: until then PostgreSQL plans as for the
+// empty tables it last saw, and a lookup such as the duplicate-subject
+// check scans a profile's rows (15 ms at 50,000) instead of using its
+// index (0.06 ms), until autovacuum gets to it.
+func (s *Store) Analyze(ctx context.Context) error {
+	err := s.do(ctx, func(pool *pgxpool.Pool) error {
+		_, err := pool.Exec(ctx, "ANALYZE")
+		return err
+	})
+	return s.wrap("analyze", err)
+}

@@ -81,6 +81,9 @@ func searchSQL(q store.Query) (string, []any, error) {
 	if q.Profile != "" {
 		add("profile = ?", cleanText(q.Profile))
 	}
+	if q.CommonName != "" {
+		add("common_name = ?", cleanText(q.CommonName))
+	}
 	if q.DeviceID != "" {
 		add("device_id = ?", cleanText(q.DeviceID))
 	}

@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("invalid", s.testInvalid)
 	t.Run("revoke", s.testRevoke)
 	t.Run("search", s.testSearch)
+	t.Run("search exact", s.testSearchExact)
 	t.Run("paginate", s.testPaginate)
 	t.Run("concurrent", s.testConcurrent)
 	t.Run("closed", s.testClosed)
