@@ -210,8 +210,12 @@ func TestAPIApprovalSCEP(t *testing.T) {
 	if r := page.Requests[0]; r.Protocol != "scep" || !strings.Contains(r.Subject, "CN=held-scep") {
 		t.Fatalf("pending request %+v", r)
 	}
-	if !strings.Contains(out.String(), "PENDING") {
-		t.Fatalf("scepclient did not report PENDING:\n%s", out.String())
+	// The request is stored before the CertRep reaches scepclient.
+	for i := 0; !strings.Contains(out.String(), "PENDING"); i++ {
+		if i > 100 {
+			t.Fatalf("scepclient did not report PENDING:\n%s", out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	if n := len(certsList(t, e.srv.DataDir, "--profile", "held")); n != 0 {
 		t.Fatalf("%d certificates issued before approval", n)
