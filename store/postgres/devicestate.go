@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -30,19 +29,7 @@ func (s *Store) DeviceState(ctx context.Context, source, key string) (*store.Dev
 	if err := readablePair("source", source, "device key", key); err != nil {
 		return nil, fmt.Errorf("store: postgres: %s: %w", op, err)
 	}
-	var out *store.DeviceState
-	err := s.do(ctx, func(pool *pgxpool.Pool) error {
-		var err error
-		out, err = scanDeviceState(pool.QueryRow(ctx, `SELECT `+deviceStateColumns+` FROM device_states WHERE source = $1 AND device_key = $2`, source, key))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return store.ErrNotFound
-		}
-		return err
-	})
-	if err != nil {
-		return nil, s.wrap(op, err)
-	}
-	return out, nil
+	return queryOne(ctx, s, op, scanDeviceState, `SELECT `+deviceStateColumns+` FROM device_states WHERE source = $1 AND device_key = $2`, source, key)
 }
 
 // PutDeviceState implements store.DeviceStates as an update that
@@ -102,26 +89,7 @@ func (s *Store) UpdateDeviceState(ctx context.Context, source, key string, fn fu
 
 // DeviceStates implements store.DeviceStates.
 func (s *Store) DeviceStates(ctx context.Context) ([]*store.DeviceState, error) {
-	var out []*store.DeviceState
-	err := s.do(ctx, func(pool *pgxpool.Pool) error {
-		rows, err := pool.Query(ctx, `SELECT `+deviceStateColumns+` FROM device_states ORDER BY source, device_key`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			d, err := scanDeviceState(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, d)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, s.wrap("device states", err)
-	}
-	return out, nil
+	return queryAll(ctx, s, "device states", scanDeviceState, `SELECT `+deviceStateColumns+` FROM device_states ORDER BY source, device_key`)
 }
 
 func scanDeviceState(row pgx.Row) (*store.DeviceState, error) {

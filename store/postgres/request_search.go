@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/certgate/certgate/store"
 )
 
@@ -21,29 +19,7 @@ func (s *Store) SearchRequests(ctx context.Context, q store.RequestQuery) ([]*st
 	if err != nil {
 		return nil, fmt.Errorf("store: postgres: search requests: %w", err)
 	}
-	var out []*store.PendingRequest
-	err = s.do(ctx, func(pool *pgxpool.Pool) error {
-		if sql == "" {
-			return nil
-		}
-		rows, err := pool.Query(ctx, sql, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			r, err := scanRequest(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, r)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, s.wrap("search requests", err)
-	}
-	return out, nil
+	return queryAll(ctx, s, "search requests", scanRequest, sql, args...)
 }
 
 // requestSearchSQL translates q; an empty statement means nothing can

@@ -71,19 +71,7 @@ func (s *Store) Request(ctx context.Context, id string) (*store.PendingRequest, 
 	if err := readableIdent("request ID", id, idMax); err != nil {
 		return nil, fmt.Errorf("store: postgres: %s: %w", op, err)
 	}
-	var rec *store.PendingRequest
-	err := s.do(ctx, func(pool *pgxpool.Pool) error {
-		var err error
-		rec, err = scanRequest(pool.QueryRow(ctx, `SELECT `+requestColumns+` FROM requests WHERE id = $1`, id))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return store.ErrNotFound
-		}
-		return err
-	})
-	if err != nil {
-		return nil, s.wrap(op, err)
-	}
-	return rec, nil
+	return queryOne(ctx, s, op, scanRequest, `SELECT `+requestColumns+` FROM requests WHERE id = $1`, id)
 }
 
 // RequestByKey implements store.Requests. It finds the request through the
@@ -93,19 +81,7 @@ func (s *Store) RequestByKey(ctx context.Context, profile, key string) (*store.P
 	if err := readablePair("profile", profile, "key", key); err != nil {
 		return nil, fmt.Errorf("store: postgres: %s: %w", op, err)
 	}
-	var rec *store.PendingRequest
-	err := s.do(ctx, func(pool *pgxpool.Pool) error {
-		var err error
-		rec, err = scanRequest(pool.QueryRow(ctx, `SELECT `+requestColumns+` FROM requests WHERE profile = $1 AND key = $2`, profile, key))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return store.ErrNotFound
-		}
-		return err
-	})
-	if err != nil {
-		return nil, s.wrap(op, err)
-	}
-	return rec, nil
+	return queryOne(ctx, s, op, scanRequest, `SELECT `+requestColumns+` FROM requests WHERE profile = $1 AND key = $2`, profile, key)
 }
 
 // DecideRequest implements store.Requests. A zero at means Options.Now.

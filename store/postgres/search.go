@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/certgate/certgate/store"
 )
 
@@ -21,29 +19,7 @@ func (s *Store) Search(ctx context.Context, q store.Query) ([]*store.CertRecord,
 	if err != nil {
 		return nil, fmt.Errorf("store: postgres: search: %w", err)
 	}
-	var out []*store.CertRecord
-	err = s.do(ctx, func(pool *pgxpool.Pool) error {
-		if sql == "" {
-			return nil
-		}
-		rows, err := pool.Query(ctx, sql, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			rec, err := scanRecord(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, rec)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, s.wrap("search", err)
-	}
-	return out, nil
+	return queryAll(ctx, s, "search", scanRecord, sql, args...)
 }
 
 // searchSQL translates q; an empty statement means nothing can match (a

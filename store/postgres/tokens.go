@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -61,44 +60,13 @@ func (s *Store) TokenByHash(ctx context.Context, hash string) (*store.APIToken, 
 	if err := readableIdent("hash", hash, maxKeyLen); err != nil {
 		return nil, fmt.Errorf("store: postgres: token by hash: %w", err)
 	}
-	var tok *store.APIToken
-	err := s.do(ctx, func(pool *pgxpool.Pool) error {
-		var err error
-		tok, err = scanToken(pool.QueryRow(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE hash = $1`, hash))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return store.ErrNotFound
-		}
-		return err
-	})
-	if err != nil {
-		return nil, s.wrap("token by hash", err)
-	}
-	return tok, nil
+	return queryOne(ctx, s, "token by hash", scanToken, `SELECT `+tokenColumns+` FROM tokens WHERE hash = $1`, hash)
 }
 
 // ListTokens implements store.Tokens. IDs are ordered as bytes (the id
 // column is COLLATE "C").
 func (s *Store) ListTokens(ctx context.Context) ([]*store.APIToken, error) {
-	var out []*store.APIToken
-	err := s.do(ctx, func(pool *pgxpool.Pool) error {
-		rows, err := pool.Query(ctx, `SELECT `+tokenColumns+` FROM tokens ORDER BY id`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			tok, err := scanToken(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, tok)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, s.wrap("list tokens", err)
-	}
-	return out, nil
+	return queryAll(ctx, s, "list tokens", scanToken, `SELECT `+tokenColumns+` FROM tokens ORDER BY id`)
 }
 
 // DeleteToken implements store.Tokens. The row and its hash index entry go
