@@ -24,7 +24,7 @@ type OCSPConfig struct {
 	MemoryEntries int `yaml:"memory_entries"`
 	// MaxSigning bounds the responses signed at once for waiting clients
 	// (first answers, unknown serials, nonce requests); 0 (default) means
-	// one per CPU. Env CERTGATE_OCSP_MAX_SIGNING.
+	// half the CPUs, at least one. Env CERTGATE_OCSP_MAX_SIGNING.
 	MaxSigning int `yaml:"max_signing"`
 	// SigningWait is how long such a request waits for a signing slot
 	// before it is answered tryLater (HTTP 503); default 1s.
