@@ -27,15 +27,11 @@ func (r *Responder) answer(ctx context.Context, req *request) (*entry, string, e
 	if req.nonce != nil {
 		// A nonce asks for a fresh signature bound to this request (RFC
 		// 6960 §4.4.1); caching it would serve the nonce to others.
-		if err := r.slots.acquire(ctx); err != nil {
-			return nil, cacheNonce, err
-		}
-		defer r.slots.release()
 		state, err := lookup(ctx, r.src, s.name, req.serial, r.validityFor)
 		if err != nil {
 			return nil, cacheNonce, err
 		}
-		e, err := r.sign(s, req.hash, req.serial, state, req.nonce)
+		e, err := r.signWaiting(ctx, s, req.hash, req.serial, state, req.nonce)
 		return e, cacheNonce, err
 	}
 	var keyBuf [maxKeyLen]byte
@@ -108,12 +104,6 @@ func (r *Responder) fill(ctx context.Context, s *Signer, h hashAlg, serial *big.
 // expired certificate's response is only removed, which bounds the
 // cache (on demand it is signed again), and renew returns a nil entry.
 func (r *Responder) renew(ctx context.Context, s *Signer, h hashAlg, serial *big.Int, key string, hadCached, background bool) (*entry, error) {
-	if !background {
-		if err := r.slots.acquire(ctx); err != nil {
-			return nil, err
-		}
-		defer r.slots.release()
-	}
 	gen := r.mem.generation(key)
 	state, err := lookup(ctx, r.src, s.name, serial, r.validityFor)
 	if err != nil {
@@ -126,9 +116,15 @@ func (r *Responder) renew(ctx context.Context, s *Signer, h hashAlg, serial *big
 		if background {
 			return nil, nil
 		}
-		return r.sign(s, h, serial, state, nil)
+		return r.signWaiting(ctx, s, h, serial, state, nil)
 	}
-	e, err := r.sign(s, h, serial, state, nil)
+	sign := r.sign
+	if !background {
+		sign = func(s *Signer, h hashAlg, serial *big.Int, state certState, nonce []byte) (*entry, error) {
+			return r.signWaiting(ctx, s, h, serial, state, nonce)
+		}
+	}
+	e, err := sign(s, h, serial, state, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +137,7 @@ func (r *Responder) renew(ctx context.Context, s *Signer, h hashAlg, serial *big
 	if state, err = lookup(ctx, r.src, s.name, serial, r.validityFor); err != nil {
 		return nil, err
 	}
-	return r.sign(s, h, serial, state, nil)
+	return sign(s, h, serial, state, nil)
 }
 
 // keep stores e in memory and store.Cache; run it under mem.commit.
@@ -174,6 +170,16 @@ func (r *Responder) remove(ctx context.Context, key string) error {
 	r.mem.drop(key, false)
 	r.mem.clearPoison(key)
 	return nil
+}
+
+// signWaiting is sign for a client that waits for the answer: it takes a
+// signing slot first (see signSlots), or fails with errBusy.
+func (r *Responder) signWaiting(ctx context.Context, s *Signer, h hashAlg, serial *big.Int, state certState, nonce []byte) (*entry, error) {
+	if err := r.slots.acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer r.slots.release()
+	return r.sign(s, h, serial, state, nonce)
 }
 
 // sign signs state as a response valid for Validity from now, or for

@@ -50,14 +50,21 @@ func (c *clock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// countingSigner counts signatures, to prove cache hits sign nothing.
+// countingSigner counts signatures, to prove cache hits sign nothing, and
+// runs hook (if set) before each, so a test can hold a signature.
 type countingSigner struct {
 	crypto.Signer
-	n *atomic.Int64
+	n    *atomic.Int64
+	hook *atomic.Pointer[func()]
 }
 
 func (s *countingSigner) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
 	s.n.Add(1)
+	if s.hook != nil {
+		if h := s.hook.Load(); h != nil {
+			(*h)()
+		}
+	}
 	return s.Signer.Sign(r, digest, opts)
 }
 
@@ -154,17 +161,19 @@ func (ca testCA) leaf(t testing.TB, serial *big.Int) *x509.Certificate {
 
 // env is a Responder with its fakes.
 type env struct {
-	t      testing.TB
-	r      *Responder
-	certs  *ocsptest.Certs
-	cache  *ocsptest.Cache
-	clock  *clock
-	signs  atomic.Int64 // signatures by whatever key signs responses
-	issued atomic.Int64 // delegated certificates issued
-	ca     testCA
-	reg    *prometheus.Registry
-	mode   string
-	signer *Signer
+	t     testing.TB
+	r     *Responder
+	certs *ocsptest.Certs
+	cache *ocsptest.Cache
+	clock *clock
+	signs atomic.Int64 // signatures by whatever key signs responses
+	// signHook, if set, runs before every response signature.
+	signHook atomic.Pointer[func()]
+	issued   atomic.Int64 // delegated certificates issued
+	ca       testCA
+	reg      *prometheus.Registry
+	mode     string
+	signer   *Signer
 }
 
 type envOption func(*Options, *SignerConfig)
@@ -184,7 +193,7 @@ func newEnv(t testing.TB, mode string, mods ...envOption) *env {
 	cfg := SignerConfig{Name: "corp", Issuer: main.cert}
 	switch mode {
 	case modeCA:
-		cfg.Key = &countingSigner{Signer: main.key, n: &e.signs}
+		cfg.Key = &countingSigner{Signer: main.key, n: &e.signs, hook: &e.signHook}
 	case modeDelegated:
 		cfg.Issue = main.issuer(e.clock.Now, &e.issued)
 	default:
@@ -206,7 +215,7 @@ func newEnv(t testing.TB, mode string, mods ...envOption) *env {
 			if err != nil {
 				return nil, err
 			}
-			return &countingSigner{Signer: k, n: &e.signs}, nil
+			return &countingSigner{Signer: k, n: &e.signs, hook: &e.signHook}, nil
 		}
 	}
 	e.signer = s

@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,7 +16,7 @@ import (
 	xocsp "golang.org/x/crypto/ocsp"
 )
 
-// TestSigningSlots: with the only signing slot held by a slow miss, a
+// TestSigningSlots: with the only signing slot held by a slow signature, a
 // cached serial is still answered, while a new serial and a nonce request
 // get tryLater with 503 once SigningWait passes; the refresher is not
 // held up; when the slot frees, the new serial is answered.
@@ -29,12 +30,14 @@ func TestSigningSlots(t *testing.T) {
 
 	slow := e.addCert(store.StatusValid)
 	entered, unblock := make(chan struct{}), make(chan struct{})
-	e.certs.OnLookup(func(serial *big.Int) {
-		if serial.Cmp(slow) == 0 {
+	var held atomic.Bool
+	hold := func() { // the first signature only; later ones pass
+		if held.CompareAndSwap(false, true) {
 			close(entered)
 			<-unblock
 		}
-	})
+	}
+	e.signHook.Store(&hold)
 	slowDone := make(chan *httptest.ResponseRecorder)
 	go func() { slowDone <- e.do(postReq(reqSpec{issuer: e.ca.cert, serial: slow}.build(t))) }()
 	<-entered
