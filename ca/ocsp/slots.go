@@ -19,9 +19,10 @@ const DefaultSigningWait = time.Second
 // clients when Options.MaxSigning is zero: half the CPUs the Go runtime
 // uses, at least one, so that a flood of requests that must be signed
 // leaves the other half to the cached answers most relying parties get.
-// Measured on 2 vCPUs during a flood of unknown serials: cached answers
-// kept 9.9-12.6k/s with one slot, 5.8k/s with two and 5.3-6.0k/s
-// unbounded (17-20k/s without the flood).
+// Measured on 2 vCPUs during a flood of unknown serials from 64 clients
+// (integration/bench/ocsp-flood.sh): cached answers kept 10.8-14.7k/s
+// with one slot, 1.1k/s with two and 0.45-0.5k/s unbounded (21-26k/s
+// without the flood).
 func DefaultMaxSigning() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 
 // signSlots bounds the signatures made while a client waits: answers for

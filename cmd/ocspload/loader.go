@@ -168,10 +168,10 @@ func remember(seen map[int][]*answer, pi int, body []byte) {
 
 // check validates every distinct answer; an invalid one counts as many
 // failures as times it was received.
-func (r *result) check(probes []probe, issuer *x509.Certificate, now time.Time) {
+func (r *result) check(probes []probe, issuer *x509.Certificate, now time.Time, want int) {
 	for pi, as := range r.answers {
 		for _, a := range as {
-			if err := checkResponse(a.body, probes[pi].serial, issuer, now); err != nil {
+			if err := checkResponse(a.body, probes[pi].serial, issuer, now, want); err != nil {
 				r.failures[err.Error()] += a.count
 				continue
 			}

@@ -42,12 +42,12 @@ func buildProbes(base *url.URL, issuer *x509.Certificate, serials []*big.Int) ([
 	return out, nil
 }
 
-// checkResponse verifies that der is what a relying party accepts as
-// "good" for serial: status successful, a singleResponse for that serial,
-// certStatus good, nextUpdate set and not passed (RFC 5019 §2.2.4), and a
-// signature by issuer or by a delegated responder that issuer certified
-// for OCSP signing (RFC 6960 §4.2.2.2).
-func checkResponse(der []byte, serial *big.Int, issuer *x509.Certificate, now time.Time) error {
+// checkResponse verifies that der is what a relying party accepts as an
+// answer with certStatus want for serial: status successful, a
+// singleResponse for that serial, that certStatus, nextUpdate set and not
+// passed (RFC 5019 §2.2.4), and a signature by issuer or by a delegated
+// responder that issuer certified for OCSP signing (RFC 6960 §4.2.2.2).
+func checkResponse(der []byte, serial *big.Int, issuer *x509.Certificate, now time.Time, want int) error {
 	resp, err := xocsp.ParseResponseForCert(der, &x509.Certificate{SerialNumber: serial}, issuer)
 	if err != nil {
 		return fmt.Errorf("ocspload: response for %x: %w", serial, err)
@@ -56,8 +56,8 @@ func checkResponse(der []byte, serial *big.Int, issuer *x509.Certificate, now ti
 		// ParseResponseForCert picks by serial; this guards a library change.
 		return fmt.Errorf("ocspload: response for %x names serial %x", serial, resp.SerialNumber)
 	}
-	if resp.Status != xocsp.Good {
-		return fmt.Errorf("ocspload: response for %x: certStatus %s, want good", serial, statusName(resp.Status))
+	if resp.Status != want {
+		return fmt.Errorf("ocspload: response for %x: certStatus %s, want %s", serial, statusName(resp.Status), statusName(want))
 	}
 	if resp.NextUpdate.IsZero() || !now.Before(resp.NextUpdate) {
 		return fmt.Errorf("ocspload: response for %x: nextUpdate %v is missing or passed", serial, resp.NextUpdate)

@@ -81,22 +81,25 @@ func TestCheckResponse(t *testing.T) {
 		name    string
 		der     []byte
 		wantErr string
+		want    int // the certStatus asked for; zero is good
 	}{
-		{"ok/signed by the CA", sign(good, caCert, caKey), ""},
-		{"ok/signed by a delegated responder", sign(good, delegated, respKey), ""},
-		{"fail/revoked", sign(tpl(xocsp.Revoked, serial, t0.Add(time.Hour)), delegated, respKey), "certStatus revoked"},
-		{"fail/unknown", sign(tpl(xocsp.Unknown, serial, t0.Add(time.Hour)), delegated, respKey), "certStatus unknown"},
-		{"fail/another serial", sign(tpl(xocsp.Good, big.NewInt(99), t0.Add(time.Hour)), delegated, respKey), "no response matching"},
-		{"fail/no nextUpdate", sign(tpl(xocsp.Good, serial, time.Time{}), delegated, respKey), "nextUpdate"},
-		{"fail/nextUpdate passed", sign(tpl(xocsp.Good, serial, t0.Add(-time.Second)), delegated, respKey), "nextUpdate"},
-		{"fail/signed by another CA", sign(good, other, otherKey), "signature"},
-		{"fail/responder without OCSPSigning", sign(good, noEKU, respKey), "lacks extKeyUsage OCSPSigning"},
-		{"fail/unauthorized status", xocsp.UnauthorizedErrorResponse, "unauthorized"},
-		{"fail/not DER", []byte("<html>busy</html>"), "response for 1234"},
+		{"ok/signed by the CA", sign(good, caCert, caKey), "", xocsp.Good},
+		{"ok/signed by a delegated responder", sign(good, delegated, respKey), "", xocsp.Good},
+		{"fail/revoked", sign(tpl(xocsp.Revoked, serial, t0.Add(time.Hour)), delegated, respKey), "certStatus revoked", xocsp.Good},
+		{"fail/unknown", sign(tpl(xocsp.Unknown, serial, t0.Add(time.Hour)), delegated, respKey), "certStatus unknown", xocsp.Good},
+		{"fail/another serial", sign(tpl(xocsp.Good, big.NewInt(99), t0.Add(time.Hour)), delegated, respKey), "no response matching", xocsp.Good},
+		{"fail/no nextUpdate", sign(tpl(xocsp.Good, serial, time.Time{}), delegated, respKey), "nextUpdate", xocsp.Good},
+		{"fail/nextUpdate passed", sign(tpl(xocsp.Good, serial, t0.Add(-time.Second)), delegated, respKey), "nextUpdate", xocsp.Good},
+		{"fail/signed by another CA", sign(good, other, otherKey), "signature", xocsp.Good},
+		{"fail/responder without OCSPSigning", sign(good, noEKU, respKey), "lacks extKeyUsage OCSPSigning", xocsp.Good},
+		{"fail/unauthorized status", xocsp.UnauthorizedErrorResponse, "unauthorized", xocsp.Good},
+		{"fail/not DER", []byte("<html>busy</html>"), "response for 1234", xocsp.Good},
+		{"ok/unknown when unknown is wanted", sign(tpl(xocsp.Unknown, serial, t0.Add(time.Hour)), delegated, respKey), "", xocsp.Unknown},
+		{"fail/good when unknown is wanted", sign(good, delegated, respKey), "certStatus good, want unknown", xocsp.Unknown},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := checkResponse(tt.der, serial, caCert, t0)
+			err := checkResponse(tt.der, serial, caCert, t0, tt.want)
 			if tt.wantErr == "" {
 				if err != nil {
 					t.Fatal(err)

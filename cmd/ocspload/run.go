@@ -11,6 +11,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	xocsp "golang.org/x/crypto/ocsp"
 )
 
 // cpuTime is the user and system CPU time this process has used. On a
@@ -38,6 +40,7 @@ type runOptions struct {
 	timeout     time.Duration
 	jsonOut     bool
 	name        string
+	want        int // the certStatus every answer must have
 }
 
 func parseRunOptions(args []string, stderr io.Writer) (*runOptions, error) {
@@ -56,8 +59,17 @@ func parseRunOptions(args []string, stderr io.Writer) (*runOptions, error) {
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "per-request HTTP timeout")
 	fs.BoolVar(&o.jsonOut, "json", false, "print one JSON line instead of text")
 	fs.StringVar(&o.name, "name", "", "label copied into the report")
+	want := fs.String("want", "good", `certStatus every answer must have: "good", or "unknown" to send serials the responder never issued (each costs it a signature)`)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	switch *want {
+	case "good":
+		o.want = xocsp.Good
+	case "unknown":
+		o.want = xocsp.Unknown
+	default:
+		return nil, fmt.Errorf("ocspload run: -want %q: want good or unknown", *want)
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -79,7 +91,8 @@ func parseRunOptions(args []string, stderr io.Writer) (*runOptions, error) {
 }
 
 // runLoadCmd is `ocspload run`. failed reports responses that were not
-// a valid "good" answer; err means the run could not be made at all.
+// a valid answer with the -want status; err means the run could not be
+// made at all.
 func runLoadCmd(args []string, stdout, stderr io.Writer) (failed bool, err error) {
 	o, err := parseRunOptions(args, stderr)
 	if err != nil {
@@ -134,7 +147,7 @@ func runLoadCmd(args []string, stdout, stderr io.Writer) (failed bool, err error
 	body, err := send(ctx, 0)
 	done()
 	if err == nil {
-		err = checkResponse(body, probes[0].serial, issuer, time.Now())
+		err = checkResponse(body, probes[0].serial, issuer, time.Now(), o.want)
 	}
 	if err != nil {
 		return false, fmt.Errorf("ocspload: first request to %s: %w", o.url, err)
@@ -142,7 +155,7 @@ func runLoadCmd(args []string, stdout, stderr io.Writer) (failed bool, err error
 	cpu0 := cpuTime()
 	res := l.run(ctx, o.concurrency, o.n)
 	res.clientCPU = cpuTime() - cpu0
-	res.check(probes, issuer, time.Now())
+	res.check(probes, issuer, time.Now(), o.want)
 	rep := newReport(o, res, len(probes))
 	if o.jsonOut {
 		err = rep.writeJSON(stdout)

@@ -61,7 +61,7 @@ func TestLoaderRun(t *testing.T) {
 				l.addr, l.timeout = hostPort(base), 5*time.Second
 			}
 			res := l.run(context.Background(), 4, 30)
-			res.check(probes, caCert, time.Now())
+			res.check(probes, caCert, time.Now(), xocsp.Good)
 			checkCounts(t, res)
 		})
 	}
