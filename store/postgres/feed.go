@@ -83,25 +83,7 @@ func (s *Store) ListenRevocations(ctx context.Context, fn func(issuer string, se
 // revocation time), and those whose hold was lifted since (now valid),
 // for a replica catching up on notifications it missed.
 func (s *Store) RevokedSince(ctx context.Context, since time.Time) ([]*store.CertRecord, error) {
-	var out []*store.CertRecord
-	err := s.do(ctx, func(pool *pgxpool.Pool) error {
-		rows, err := pool.Query(ctx, `SELECT `+recordColumns+` FROM certs WHERE status = 'revoked' AND revoked_at >= $1
+	return queryAll(ctx, s, "revoked since "+since.UTC().Format(time.RFC3339), scanRecord,
+		`SELECT `+recordColumns+` FROM certs WHERE status = 'revoked' AND revoked_at >= $1
 			UNION ALL SELECT `+recordColumns+` FROM certs WHERE hold_released_at >= $1 AND status = 'valid'`, since)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			rec, err := scanRecord(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, rec)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, s.wrap("revoked since "+since.UTC().Format(time.RFC3339), err)
-	}
-	return out, nil
 }

@@ -22,26 +22,7 @@ var (
 // Challenges implements store.Exporter. The columns are COLLATE "C", so
 // the order is byte order, as in the bbolt backend.
 func (s *Store) Challenges(ctx context.Context) ([]*store.Challenge, error) {
-	var out []*store.Challenge
-	err := s.do(ctx, func(pool *pgxpool.Pool) error {
-		rows, err := pool.Query(ctx, `SELECT `+challengeColumns+` FROM challenges ORDER BY profile, hash`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			c, err := scanChallenge(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, c)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, s.wrap("list challenges", err)
-	}
-	return out, nil
+	return queryAll(ctx, s, "list challenges", scanChallenge, `SELECT `+challengeColumns+` FROM challenges ORDER BY profile, hash`)
 }
 
 // StaticSecretProfiles implements store.Exporter.
