@@ -2,10 +2,10 @@ package jamf
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"net/http"
 	"strings"
+
+	"github.com/certgate/certgate/validate/internal/mdmhttp"
 )
 
 // maxResponse caps the bytes read from any answer: a page of 2000
@@ -33,26 +33,11 @@ func (a answer) ok() bool { return a.status >= 200 && a.status < 300 }
 // answer before giving the slot back. It returns an error only when no
 // answer arrived.
 func (c *apiClient) send(req *http.Request) (answer, error) {
-	ctx := req.Context()
-	select {
-	case c.sem <- struct{}{}:
-	case <-ctx.Done():
-		return answer{}, ctx.Err()
-	}
-	defer func() { <-c.sem }()
-	resp, err := c.client.Do(req)
+	status, body, err := mdmhttp.Do(c.client, c.sem, req, maxResponse)
 	if err != nil {
 		return answer{}, err
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
-	if err != nil {
-		return answer{}, fmt.Errorf("reading response: %w", err)
-	}
-	if len(body) > maxResponse {
-		return answer{}, fmt.Errorf("response larger than %d bytes", maxResponse)
-	}
-	return answer{status: resp.StatusCode, body: body}, nil
+	return answer{status: status, body: body}, nil
 }
 
 // get sends an authorised GET of pathQuery (below the base URL). A 401

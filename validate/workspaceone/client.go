@@ -2,10 +2,10 @@ package workspaceone
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"net/http"
 	"net/url"
+
+	"github.com/certgate/certgate/validate/internal/mdmhttp"
 )
 
 // maxResponse caps the bytes read from an answer: a device record is a
@@ -31,23 +31,9 @@ func (c *Checker) get(ctx context.Context, key string) (answer, error) {
 	req.Header.Set("aw-tenant-code", c.cfg.TenantCode)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", userAgent)
-	select {
-	case c.sem <- struct{}{}:
-	case <-ctx.Done():
-		return answer{}, ctx.Err()
-	}
-	defer func() { <-c.sem }()
-	resp, err := c.client.Do(req)
+	status, body, err := mdmhttp.Do(c.client, c.sem, req, maxResponse)
 	if err != nil {
 		return answer{}, err
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
-	if err != nil {
-		return answer{}, fmt.Errorf("reading response: %w", err)
-	}
-	if len(body) > maxResponse {
-		return answer{}, fmt.Errorf("response larger than %d bytes", maxResponse)
-	}
-	return answer{status: resp.StatusCode, body: body}, nil
+	return answer{status: status, body: body}, nil
 }
