@@ -16,11 +16,12 @@ import (
 var errUnauthorized = errors.New("ocsp: issuer not served")
 
 // answer returns the response for req and the cache label of how it was
-// obtained. A cached response is served until its RefreshAt without any
-// lookup: Invalidate is what keeps it true.
+// obtained.
 func (r *Responder) answer(ctx context.Context, req *request) (*entry, string, error) {
-	var idBuf [1 + 2*sha256.Size]byte
-	s := r.byCertID[string(appendCertIDKey(idBuf[:0], req.hash, req.issuerNameHash, req.issuerKeyHash))]
+	if e := r.ready(req); e != nil {
+		return e, cacheHit, nil
+	}
+	s := r.signerFor(req)
 	if s == nil {
 		return nil, cacheNone, errUnauthorized
 	}
@@ -37,9 +38,6 @@ func (r *Responder) answer(ctx context.Context, req *request) (*entry, string, e
 	var keyBuf [maxKeyLen]byte
 	keyBytes := appendCacheKey(keyBuf[:0], s.name, req.serial, req.hash)
 	cached := r.mem.get(keyBytes)
-	if cached != nil && r.now().Before(cached.refreshAt) {
-		return cached, cacheHit, nil
-	}
 	key := string(keyBytes)
 	// One client giving up must not fail the others waiting on the same
 	// signature; the store is local, so nothing waits on it for long.
@@ -51,6 +49,31 @@ func (r *Responder) answer(ctx context.Context, req *request) (*entry, string, e
 		err = fmt.Errorf("ocsp: %s: no response", key)
 	}
 	return res.e, res.cache, err
+}
+
+// signerFor returns the signer of the issuer req names, nil if none.
+func (r *Responder) signerFor(req *request) *Signer {
+	var idBuf [1 + 2*sha256.Size]byte
+	return r.byCertID[string(appendCertIDKey(idBuf[:0], req.hash, req.issuerNameHash, req.issuerKeyHash))]
+}
+
+// ready returns the in-memory response to req when serving it takes
+// nothing else: no nonce, and a cached response before its RefreshAt. It
+// is served without any lookup: Invalidate is what keeps it true.
+func (r *Responder) ready(req *request) *entry {
+	if req.nonce != nil {
+		return nil
+	}
+	s := r.signerFor(req)
+	if s == nil {
+		return nil
+	}
+	var keyBuf [maxKeyLen]byte
+	e := r.mem.get(appendCacheKey(keyBuf[:0], s.name, req.serial, req.hash))
+	if e == nil || !r.now().Before(e.refreshAt) {
+		return nil
+	}
+	return e
 }
 
 // filled is a response obtained on the slow path and how.

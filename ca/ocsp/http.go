@@ -90,17 +90,32 @@ func (r *Responder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	r.metrics.response(statusName(e.status), label)
-	// Only a response that is the same for every asker may be cached by
-	// HTTP caches: not one bound to a nonce, and not "unknown", which
-	// turns "good" as soon as the serial is issued.
-	if !get || label == cacheNonce || e.status == xocsp.Unknown {
-		if get {
-			w.Header().Set("Cache-Control", "no-store")
-		}
+	cc, cacheable := r.cacheControl(e, get, label == cacheNonce)
+	if cc != "" {
+		w.Header().Set("Cache-Control", cc)
+	}
+	if !cacheable {
 		writeDER(w, http.StatusOK, e.der)
 		return
 	}
 	r.writeCacheable(w, req, e)
+}
+
+// cacheControl is RFC 5019 §6.2 for a 200 answer carrying e: the
+// Cache-Control value ("" for none: POST answers are not cached by HTTP
+// caches anyway) and whether HTTP caches may keep it, which then gets the
+// validators of writeCacheable too. Only a response that is the same for
+// every asker may be cached: not one bound to a nonce, and not "unknown",
+// which turns "good" as soon as the serial is issued.
+func (r *Responder) cacheControl(e *entry, get, nonce bool) (value string, cacheable bool) {
+	switch {
+	case !get:
+		return "", false
+	case nonce || e.status == xocsp.Unknown:
+		return "no-store", false
+	}
+	maxAge := max(0, int64(e.nextUpdate.Sub(r.now())/time.Second))
+	return "max-age=" + strconv.FormatInt(maxAge, 10) + ", public, no-transform, must-revalidate", true
 }
 
 // refuse answers with an unsigned error status and logs it, sampled.
@@ -110,12 +125,11 @@ func (r *Responder) refuse(w http.ResponseWriter, req *http.Request, code int, b
 	writeDER(w, code, body)
 }
 
-// writeCacheable sends e with RFC 5019 §6.2 caching headers, or 304 when
-// the client's copy is current (RFC 9110 §13.1: If-None-Match first).
+// writeCacheable sends e with RFC 5019 §6.2 validators (Cache-Control is
+// set by then), or 304 when the client's copy is current (RFC 9110 §13.1:
+// If-None-Match first).
 func (r *Responder) writeCacheable(w http.ResponseWriter, req *http.Request, e *entry) {
 	h := w.Header()
-	maxAge := max(0, int64(e.nextUpdate.Sub(r.now())/time.Second))
-	h.Set("Cache-Control", "max-age="+strconv.FormatInt(maxAge, 10)+", public, no-transform, must-revalidate")
 	h["Etag"] = e.hdr.etag
 	h["Last-Modified"] = e.hdr.lastModified
 	h["Expires"] = e.hdr.expires
@@ -173,7 +187,12 @@ var getRepair = strings.NewReplacer(" ", "+", "-", "+", "_", "/")
 // extra slashes trimOCSPPrefix allows. Percent-escapes were already
 // undone by net/http in URL.Path.
 func (r *Responder) readGET(req *http.Request) ([]byte, error) {
-	enc, ok := trimOCSPPrefix(req.URL.Path)
+	return r.decodeGET(req.URL.Path)
+}
+
+// decodeGET is readGET on a path whose percent-escapes are undone.
+func (r *Responder) decodeGET(path string) ([]byte, error) {
+	enc, ok := trimOCSPPrefix(path)
 	if !ok {
 		enc = strings.TrimLeft(enc, "/") // mounted under another prefix
 	}

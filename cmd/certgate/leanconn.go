@@ -50,6 +50,8 @@ type leanHTTP struct {
 	idleTimeout, headerTimeout, readTimeout, writeTimeout time.Duration
 	conns                                                 *connTracker
 	draining                                              *atomic.Bool
+	// fast, if set, answers cached OCSP requests without the chain.
+	fast *leanFast
 
 	mu   sync.Mutex
 	idle map[net.Conn]bool // taken-over connections waiting for a request
@@ -163,11 +165,13 @@ func (l *leanHTTP) serveConn(c net.Conn, pending []byte, first *http.Request) {
 	br := bufio.NewReader(lr)
 	remote := c.RemoteAddr().String()
 	out := new(bytes.Buffer)
+	var fastOut []byte
 	req := first
 	for {
 		if req == nil {
+			var fr fastRequest
 			var err error
-			if req, err = l.next(c, br, lr); err != nil {
+			if req, fr, err = l.next(c, br, lr); err != nil {
 				if errors.Is(err, errHeaderTooLarge) {
 					l.refuse(c, out, http.StatusRequestHeaderFieldsTooLarge)
 					answered = true
@@ -176,6 +180,14 @@ func (l *leanHTTP) serveConn(c net.Conn, pending []byte, first *http.Request) {
 					answered = true
 				}
 				return
+			}
+			if fr.size > 0 {
+				var keep, wrote bool
+				if fastOut, keep, wrote = l.serveFast(c, br, fastOut, &fr); !keep {
+					answered = wrote
+					return
+				}
+				continue
 			}
 			req.RemoteAddr = remote
 		}
@@ -192,41 +204,64 @@ func (l *leanHTTP) serveConn(c net.Conn, pending []byte, first *http.Request) {
 // answer.
 var errIdleEnd = errors.New("connection ended between requests")
 
-// next waits for and parses the next request on c.
-func (l *leanHTTP) next(c net.Conn, br *bufio.Reader, lr *limitReader) (*http.Request, error) {
+// next waits for the next request on c and reads it: the fast path
+// answers it (fr.size > 0) or http.ReadRequest parses it.
+func (l *leanHTTP) next(c net.Conn, br *bufio.Reader, lr *limitReader) (req *http.Request, fr fastRequest, err error) {
 	l.conns.hook(c, http.StateIdle)
 	// The deadline is set before the connection is listed as idle, so
 	// closeIdle's earlier deadline, once it sees the connection, wins.
 	_ = c.SetReadDeadline(time.Now().Add(l.idleTimeout))
 	l.setIdle(c, true)
 	if l.draining.Load() {
-		return nil, errIdleEnd
+		return nil, fr, errIdleEnd
 	}
 	// Armed before the first byte is read, since that read fills the
 	// buffer; bytes a pipelining client sent earlier may add at most one
 	// buffer's worth (net/http allows MaxHeaderBytes plus 4096 too).
 	lr.n = l.maxHeader
-	_, err := br.Peek(1)
+	_, err = br.Peek(1)
 	l.setIdle(c, false)
 	if err != nil {
-		return nil, errIdleEnd
+		return nil, fr, errIdleEnd
 	}
 	l.conns.hook(c, http.StateActive)
 	start := time.Now()
 	_ = c.SetReadDeadline(start.Add(l.headerTimeout))
-	req, err := http.ReadRequest(br)
+	if l.fast != nil && !l.draining.Load() {
+		var ok bool
+		if fr, ok = l.fast.take(br, func() { _ = c.SetReadDeadline(start.Add(l.readTimeout)) }); ok {
+			lr.n = noLimit
+			return nil, fr, nil
+		}
+	}
+	req, err = http.ReadRequest(br)
 	lr.n = noLimit
 	if err != nil {
-		return nil, err
+		return nil, fr, err
 	}
 	_ = c.SetReadDeadline(start.Add(l.readTimeout))
 	if strings.EqualFold(req.Header.Get("Expect"), "100-continue") && req.ContentLength != 0 {
 		_ = c.SetWriteDeadline(time.Now().Add(l.writeTimeout))
 		if _, err := io.WriteString(c, "HTTP/1.1 100 Continue\r\n\r\n"); err != nil {
-			return nil, errIdleEnd
+			return nil, fr, errIdleEnd
 		}
 	}
-	return req, nil
+	return req, fr, nil
+}
+
+// serveFast consumes fr's bytes and writes its answer, built in buf (which
+// it returns for reuse); it reports whether the connection can carry
+// another request, and whether an answer was written.
+func (l *leanHTTP) serveFast(c net.Conn, br *bufio.Reader, buf []byte, fr *fastRequest) (out []byte, keep, wrote bool) {
+	_, _ = br.Discard(fr.size)
+	closing := l.draining.Load()
+	buf = l.fast.appendResponse(buf[:0], fr, closing)
+	l.fast.count(fr)
+	_ = c.SetWriteDeadline(time.Now().Add(l.writeTimeout))
+	if _, err := c.Write(buf); err != nil {
+		return buf, false, false
+	}
+	return buf, !closing, true
 }
 
 // serveOne runs the handler for req and writes its response; it reports

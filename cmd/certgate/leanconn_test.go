@@ -76,14 +76,17 @@ type client struct {
 	br *bufio.Reader
 }
 
-func (e *leanEnv) dial(t *testing.T) *client {
+func (e *leanEnv) dial(t *testing.T) *client { return dialClient(t, e.addr) }
+
+// dialClient connects to addr for raw HTTP/1.x, closed at the test's end.
+func dialClient(t *testing.T, addr string) *client {
 	t.Helper()
-	c, err := net.Dial("tcp", e.addr)
+	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
 	return &client{t: t, c: c, br: bufio.NewReader(c)}
 }
 

@@ -93,10 +93,19 @@ func serve(ctx context.Context, cfg *configs.Config, log zerolog.Logger, stdout 
 		conns:         g.conns,
 		draining:      g.draining,
 	}
+	if !testHookNoFastPath {
+		lean.fast = newLeanFast(g, log)
+	}
 	g.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "certgate_http_keepalive_takeovers_total",
 		Help: "Keep-alive connections whose first request was OCSP, served since by certgate's lean HTTP/1.1 loop instead of net/http.",
 	}, func() float64 { return float64(lean.takeovers.Load()) }))
+	if lean.fast != nil {
+		g.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "certgate_http_ocsp_fast_answers_total",
+			Help: "OCSP answers the lean loop sent from the responder's memory without the HTTP handler chain (also counted in certgate_http_requests_total).",
+		}, func() float64 { return float64(lean.fast.served.Load()) }))
+	}
 	srv := &http.Server{
 		Handler:           lean.handoff(lean.handler),
 		ConnState:         g.conns.hook,
@@ -281,7 +290,7 @@ func routes(g *gateway, log zerolog.Logger) http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(g.registry, promhttp.HandlerOpts{Registry: g.registry}))
 	// OCSP is routed before the mux: ServeMux would "clean" the "//" that
 	// base64 GET requests sometimes contain (see ocsp.Responder.Wrap).
-	ocspH := hm.wrap("ocsp", g.revocation.ocsp)
+	ocspH := hm.wrap(ocspRoute, g.revocation.ocsp)
 	router := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if ocsp.IsPath(r.URL.Path) {
 			ocspH.ServeHTTP(w, r)

@@ -200,7 +200,7 @@ func TestLoadRefusesUnknownKey(t *testing.T) {
 
 // testConfig is the embedded default config with the data dir and a free
 // loopback port from the environment, as CERTGATE_* variables give them.
-func testConfig(t *testing.T, dataDir string) *configs.Config {
+func testConfig(t testing.TB, dataDir string) *configs.Config {
 	t.Helper()
 	env := map[string]string{
 		"CERTGATE_DATA_DIR":         dataDir,
@@ -230,7 +230,7 @@ type server struct {
 // startServe runs serve until its banner is printed; the test stops it with
 // stop (or cleanup does). The banner arrives through a pipe that closes
 // when serve returns, so a serve that fails early ends the wait too.
-func startServe(t *testing.T, dataDir string) *server {
+func startServe(t testing.TB, dataDir string) *server {
 	t.Helper()
 	cfg := testConfig(t, dataDir)
 	ctx, cancel := context.WithCancel(context.Background())
