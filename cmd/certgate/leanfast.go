@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"net/url"
 	"sync/atomic"
 	"time"
 
@@ -25,7 +26,7 @@ import (
 // kilobytes of garbage per request.
 //
 // It only peeks: when anything about a request is unusual (another
-// method or route, a query or percent-escape, conditional or chunked
+// method or route, a query, conditional or chunked
 // requests, Expect, Connection other than keep-alive, a head that does
 // not fit the buffer, debug request logging on, draining) or the answer
 // is not ready in memory, the bytes are still in the buffer and
@@ -126,8 +127,7 @@ func (f *leanFast) take(br *bufio.Reader, beforeBody func()) (fr fastRequest, ok
 		return fastRequest{}, false
 	}
 	start := time.Now()
-	// The target holds no escapes (parseHead), so it is URL.Path as is.
-	rd, ok := f.answer(h.get, string(h.target), buf[end:])
+	rd, ok := f.answer(h.get, h.path, buf[end:])
 	if !ok {
 		return fastRequest{}, false
 	}
@@ -194,15 +194,17 @@ var crlfcrlf = []byte("\r\n\r\n")
 
 // leanHead is what the fast path needs of a request head.
 type leanHead struct {
-	get    bool
-	target []byte
+	get bool
+	// path is the target's path with percent-escapes undone, as
+	// net/http's URL.Path.
+	path   string
 	length int // Content-Length; 0 when absent
 }
 
 // parseHead parses head (request line and header lines, each ending in
 // CRLF, then the blank line) and reports whether the request is one the
 // fast path may answer: "GET" or "POST" of an OCSP path in origin form
-// with no query or escapes, HTTP/1.1, well-formed header lines, and none
+// with no query, HTTP/1.1, well-formed header lines, and none
 // of the headers that ask for something the fast path does not do.
 // Anything else, including anything merely odd, reports false; the chain
 // then accepts or refuses it with its own rules.
@@ -219,15 +221,25 @@ func parseHead(head []byte) (h leanHead, ok bool) {
 	if string(proto) != "HTTP/1.1" || len(target) == 0 || target[0] != '/' {
 		return h, false
 	}
+	escaped := false
 	for _, b := range target {
-		if b <= ' ' || b >= 0x7f || b == '%' || b == '?' || b == '#' {
+		if b <= ' ' || b >= 0x7f || b == '?' || b == '#' {
+			return h, false
+		}
+		escaped = escaped || b == '%'
+	}
+	h.path = string(target)
+	if escaped {
+		// OCSP GET clients escape the base64 ("+", "/", "=") as RFC 6960
+		// Appendix A.1 asks.
+		var err error
+		if h.path, err = url.PathUnescape(h.path); err != nil {
 			return h, false
 		}
 	}
-	if !ocsp.IsPath(string(target)) {
+	if !ocsp.IsPath(h.path) {
 		return h, false
 	}
-	h.target = target
 	lengthSeen := false
 	for n := 0; ; n++ {
 		line, rest, _ = bytes.Cut(rest, crlf)

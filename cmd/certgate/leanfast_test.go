@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -29,6 +30,7 @@ func TestParseHead(t *testing.T) {
 		wantOK     bool
 		wantGet    bool
 		wantLength int
+		wantPath   string // "" : the target as sent
 	}{
 		{name: "ok/POST", head: post(""), wantOK: true, wantLength: 120},
 		{name: "ok/GET", head: get, wantOK: true, wantGet: true},
@@ -41,7 +43,10 @@ func TestParseHead(t *testing.T) {
 		{name: "chain/PUT", head: "PUT /ocsp HTTP/1.1\r\nContent-Length: 1\r\n\r\n"},
 		{name: "chain/other route", head: "GET /healthz HTTP/1.1\r\n\r\n"},
 		{name: "chain/ocsp prefix of another word", head: "GET /ocspx HTTP/1.1\r\n\r\n"},
-		{name: "chain/percent-escape", head: "GET /ocsp/MEMw%2B HTTP/1.1\r\n\r\n"},
+		{name: "ok/percent-escapes", head: "GET /ocsp/MEMw%2B%2f%3D HTTP/1.1\r\n\r\n", wantOK: true, wantGet: true, wantPath: "/ocsp/MEMw+/="},
+		{name: "ok/escaped path prefix", head: "GET /%6Fcsp/MEMw HTTP/1.1\r\n\r\n", wantOK: true, wantGet: true, wantPath: "/ocsp/MEMw"},
+		{name: "chain/bad percent-escape", head: "GET /ocsp/MEMw%zz HTTP/1.1\r\n\r\n"},
+		{name: "chain/escape making another route", head: "GET /%6Fcspx HTTP/1.1\r\n\r\n"},
 		{name: "chain/query", head: "GET /ocsp/MEMw?x=1 HTTP/1.1\r\n\r\n"},
 		{name: "chain/absolute form", head: "GET http://x/ocsp/MEMw HTTP/1.1\r\n\r\n"},
 		{name: "chain/HTTP/1.0", head: "GET /ocsp/MEMw HTTP/1.0\r\n\r\n"},
@@ -73,8 +78,15 @@ func TestParseHead(t *testing.T) {
 			if ok != tt.wantOK {
 				t.Fatalf("ok = %v, want %v", ok, tt.wantOK)
 			}
-			if ok && (h.get != tt.wantGet || h.length != tt.wantLength) {
-				t.Fatalf("get %v length %d, want %v %d", h.get, h.length, tt.wantGet, tt.wantLength)
+			if !ok {
+				return
+			}
+			wantPath := tt.wantPath
+			if wantPath == "" {
+				wantPath = strings.Fields(tt.head)[1]
+			}
+			if h.get != tt.wantGet || h.length != tt.wantLength || h.path != wantPath {
+				t.Fatalf("get %v length %d path %q, want %v %d %q", h.get, h.length, h.path, tt.wantGet, tt.wantLength, wantPath)
 			}
 		})
 	}
@@ -160,11 +172,13 @@ func TestLeanFastMatchesChain(t *testing.T) {
 	e := newFastEnv(t)
 	requests := e.metric(t, `certgate_http_requests_total{code="200",method="POST",route="ocsp"}`)
 	hits := e.metric(t, `certgate_ocsp_responses_total{cache="hit",status="good"}`)
-	for _, tt := range []struct{ method, raw string }{
-		{http.MethodPost, e.postRaw("")},
-		{http.MethodGet, e.getRaw(e.get, "")},
+	for _, tt := range []struct{ name, method, raw string }{
+		{"POST", http.MethodPost, e.postRaw("")},
+		{"GET", http.MethodGet, e.getRaw(e.get, "")},
+		// As openssl sends it: every "+", "/" and "=" escaped.
+		{"GET escaped", http.MethodGet, e.getRaw("/ocsp/"+url.QueryEscape(base64.StdEncoding.EncodeToString(e.der))+"%3d%3D", "")},
 	} {
-		t.Run(tt.method, func(t *testing.T) {
+		t.Run(tt.name, func(t *testing.T) {
 			c := dialClient(t, e.addr)
 			fast := e.metric(t, fastAnswers)
 			c.send(tt.raw)
@@ -196,13 +210,13 @@ func TestLeanFastMatchesChain(t *testing.T) {
 			}
 		})
 	}
-	// Each method asked twice, every answer a cache hit (the POST was
+	// Each request sent twice, every answer a cache hit (the POST was
 	// cached when newOCSPBench asked).
 	if got := e.metric(t, `certgate_http_requests_total{code="200",method="POST",route="ocsp"}`); got != requests+2 {
 		t.Errorf("POST requests counted %v → %v, want two more", requests, got)
 	}
-	if got := e.metric(t, `certgate_ocsp_responses_total{cache="hit",status="good"}`); got != hits+4 {
-		t.Errorf("cache hits counted %v → %v, want four more", hits, got)
+	if got := e.metric(t, `certgate_ocsp_responses_total{cache="hit",status="good"}`); got != hits+6 {
+		t.Errorf("cache hits counted %v → %v, want six more", hits, got)
 	}
 }
 
@@ -216,14 +230,13 @@ func TestLeanFastLeavesOthersToChain(t *testing.T) {
 	etag := getResp.Header.Get("Etag")
 	fast := e.metric(t, fastAnswers)
 
-	escaped := "/ocsp/%" + fmt.Sprintf("%02X", e.get[len("/ocsp/")]) + e.get[len("/ocsp/")+1:]
 	chunked := fmt.Sprintf("POST /ocsp HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n", len(e.der), e.der)
 	tests := []struct {
 		name, method, raw string
 		wantCode          int
 		wantBody          string // "good": a good OCSP response
 	}{
-		{"percent-escaped GET", http.MethodGet, e.getRaw(escaped, ""), 200, "good"},
+		{"GET with a query", http.MethodGet, e.getRaw(e.get+"?x=1", ""), 200, "good"},
 		{"HEAD", http.MethodHead, "HEAD " + e.get + " HTTP/1.1\r\nHost: x\r\n\r\n", 200, ""},
 		{"conditional GET", http.MethodGet, e.getRaw(e.get, "If-None-Match: "+etag+"\r\n"), 304, ""},
 		{"Content-Type with a parameter", http.MethodPost, strings.Replace(e.postRaw(""), "ocsp-request", "ocsp-request; x=y", 1), 200, "good"},
@@ -346,6 +359,7 @@ func FuzzParseHead(f *testing.F) {
 		"POST /ocsp HTTP/1.1\r\nHost: x\r\nContent-Type: application/ocsp-request\r\nContent-Length: 120\r\n\r\n",
 		"GET /ocsp/MEMwQTA_MD0wOzAJBgUrDgMCGgUA HTTP/1.1\r\nHost: x\r\n\r\n",
 		"GET //ocsp//MEMw HTTP/1.1\r\nConnection: keep-alive\r\n\r\n",
+		"GET /ocsp/MEMw%2B%2F%3d HTTP/1.1\r\nHost: x\r\n\r\n",
 		"POST /ocsp HTTP/1.1\r\ncontent-length:\t7 \r\n\r\n",
 		"GET /ocsp/MEMw HTTP/1.1\r\nX-A: b\r\n c\r\n\r\n",
 	} {
@@ -369,9 +383,9 @@ func FuzzParseHead(f *testing.F) {
 		if h.get {
 			method = http.MethodGet
 		}
-		if req.Method != method || req.URL.Path != string(h.target) || req.ContentLength != int64(h.length) || len(req.TransferEncoding) > 0 || req.Close {
+		if req.Method != method || req.URL.Path != h.path || req.ContentLength != int64(h.length) || len(req.TransferEncoding) > 0 || req.Close {
 			t.Fatalf("%q: fast path reads %s %q length %d, net/http %s %q length %d (TE %v, close %v)",
-				head, method, h.target, h.length, req.Method, req.URL.Path, req.ContentLength, req.TransferEncoding, req.Close)
+				head, method, h.path, h.length, req.Method, req.URL.Path, req.ContentLength, req.TransferEncoding, req.Close)
 		}
 	})
 }
