@@ -43,9 +43,15 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch op {
 	case "cacerts":
-		if allowMethod(w, r, http.MethodGet) {
-			writeBase64(w, typePKCS7, s.CACerts())
+		if !allowMethod(w, r, http.MethodGet) {
+			return
 		}
+		der, err := s.CACerts(r.Context(), profile)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		writeBase64(w, typePKCS7, der)
 	case "csrattrs":
 		if !allowMethod(w, r, http.MethodGet) {
 			return

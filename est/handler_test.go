@@ -314,6 +314,28 @@ func TestGetOperations(t *testing.T) {
 			t.Errorf("cacerts did not return the CA")
 		}
 	})
+	t.Run("ok/cacerts of a profile an upstream CA issues", func(t *testing.T) {
+		resp := f.do(t, call{method: "GET", path: PathPrefix + "upstream/cacerts"})
+		defer resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		certs := readCerts(t, resp.Body)
+		if len(certs) != 1 || !certs[0].Equal(f.upstream.cert) {
+			t.Errorf("cacerts did not return the upstream CA")
+		}
+	})
+	t.Run("fail/cacerts with the upstream's chain unavailable", func(t *testing.T) {
+		resp := f.do(t, call{method: "GET", path: PathPrefix + "upstreamdown/cacerts"})
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
+			t.Fatalf("status %d Retry-After %q, want 503 with one", resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+		if strings.Contains(string(body), "192.0.2.1") {
+			t.Errorf("the client is told the upstream's address: %q", body)
+		}
+	})
 	t.Run("fail/cacerts POST", func(t *testing.T) {
 		resp := f.do(t, call{method: "POST", path: PathPrefix + "cacerts"})
 		defer resp.Body.Close()

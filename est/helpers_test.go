@@ -13,6 +13,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/base64"
+	"errors"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -123,15 +124,19 @@ type fixture struct {
 	enroller *fakeEnroller
 	// clients is the CA of trusted client certificates (registrars).
 	clients *testCA
-	roots   *x509.CertPool
+	// upstream issues the "upstream" profile's certificates.
+	upstream *testCA
+	roots    *x509.CertPool
 }
 
 func newFixture(t *testing.T, maxVersion uint16) *fixture {
 	t.Helper()
 	issuing := newTestCA(t, "Test Issuing CA")
 	clients := newTestCA(t, "Test Registrar CA")
+	upstream := newTestCA(t, "Test Upstream CA")
 	fe := &fakeEnroller{t: t, ca: issuing, profiles: map[string]bool{
 		"default": true, "keygen": true, "bound": true, "registrar": true, "noattrs": true,
+		"upstream": true, "upstreamdown": true,
 	}}
 	trusted := x509.NewCertPool()
 	trusted.AddCert(clients.cert)
@@ -144,6 +149,12 @@ func newFixture(t *testing.T, maxVersion uint16) *fixture {
 			"bound":     {RequireChannelBinding: true},
 			"registrar": {ReenrollByRegistrar: true},
 			"noattrs":   {CSRAttrs: []asn1.ObjectIdentifier{}},
+			"upstream": {Chain: func(context.Context) ([]*x509.Certificate, error) {
+				return []*x509.Certificate{upstream.cert}, nil
+			}},
+			"upstreamdown": {Chain: func(context.Context) ([]*x509.Certificate, error) {
+				return nil, errors.New("dial tcp 192.0.2.1:443: connection refused")
+			}},
 		},
 		TrustedClientCAs: trusted,
 		MaxBodyBytes:     8 << 10,
@@ -157,7 +168,7 @@ func newFixture(t *testing.T, maxVersion uint16) *fixture {
 	t.Cleanup(srv.Close)
 	roots := x509.NewCertPool()
 	roots.AddCert(srv.Certificate())
-	return &fixture{srv: srv, est: s, enroller: fe, clients: clients, roots: roots}
+	return &fixture{srv: srv, est: s, enroller: fe, clients: clients, upstream: upstream, roots: roots}
 }
 
 // call is one EST request.

@@ -34,6 +34,10 @@ type Profile struct {
 	// the certificate being renewed; the CSR's subject is then not tied to
 	// the client certificate's.
 	ReenrollByRegistrar bool
+	// Chain, set for a profile whose certificates another CA issues (an
+	// upstream), returns that CA's chain, issuing CA first: what cacerts
+	// serves for the profile instead of Options.CACerts.
+	Chain func(ctx context.Context) ([]*x509.Certificate, error)
 }
 
 // Options configures a Server.
@@ -111,9 +115,26 @@ func New(opts Options) (*Server, error) {
 	}, nil
 }
 
-// CACerts returns the cacerts answer (RFC 7030 §4.1.3): a certs-only
-// PKCS#7 of the CA chain, DER (the edge base64-encodes it).
-func (s *Server) CACerts() []byte { return s.caCerts }
+// CACerts returns the cacerts answer (RFC 7030 §4.1.3) for profile: a
+// certs-only PKCS#7, DER (the edge base64-encodes it), of the CA chain
+// that issues the profile's certificates: certgate's, or an upstream's
+// (Profile.Chain), since that is the chain a client must trust for what
+// it enrolls there. An upstream whose chain cannot be had (none cached,
+// upstream down) makes it Unavailable, which the edge answers 503.
+func (s *Server) CACerts(ctx context.Context, profile string) ([]byte, error) {
+	get := s.profiles[profile].Chain
+	if get == nil {
+		return s.caCerts, nil
+	}
+	chain, err := get(ctx)
+	if err == nil && len(chain) == 0 {
+		err = errors.New("the upstream CA sent no certificates")
+	}
+	if err != nil {
+		return nil, &enroll.Failure{Reason: enroll.Unavailable, Detail: "the issuing CA's certificates are not available; try again later", Err: err}
+	}
+	return certsOnly(chain...)
+}
 
 // HasProfile reports whether label names a profile.
 func (s *Server) HasProfile(label string) bool { return s.enroller.HasProfile(label) }

@@ -8,6 +8,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
@@ -227,6 +228,34 @@ func TestUpstream(t *testing.T) {
 			t.Errorf("record issuer %q, want est-up", rec.Issuer)
 		}
 	})
+	// cacerts of a profile an upstream issues for is the upstream's chain,
+	// which the device needs to trust what it enrolled there; asked with
+	// globalsign's estclient.
+	estclient := requireGoTool(t, "estclient")
+	estHost := strings.TrimPrefix(e.est, "https://")
+	estHost, _, _ = strings.Cut(estHost, "/")
+	cacerts := func(label string) (string, int) {
+		return runTool(t, estclient, "cacerts", "-server", estHost, "-aps", label, "-explicit", srv.CAFile("root.crt"),
+			"-timeout", "30s", "-out", filepath.Join(dir, label+"-cacerts.pem"))
+	}
+	t.Run("ok/cacerts of the EST upstream's profile", func(t *testing.T) {
+		if out, code := cacerts("via-est"); code != 0 {
+			t.Fatalf("estclient cacerts: exit %d\n%s", code, out)
+		}
+		got := readAllCerts(t, filepath.Join(dir, "via-est-cacerts.pem"))
+		if len(got) != 1 || !got[0].Equal(estCA) {
+			t.Fatalf("cacerts gave %d certificates, want the EST upstream's CA alone", len(got))
+		}
+	})
+	t.Run("ok/cacerts of the SCEP upstream's profile", func(t *testing.T) {
+		if out, code := cacerts("via-scep"); code != 0 {
+			t.Fatalf("estclient cacerts: exit %d\n%s", code, out)
+		}
+		got := readAllCerts(t, filepath.Join(dir, "via-scep-cacerts.pem"))
+		if len(got) == 0 || !got[0].Equal(upCA) {
+			t.Fatalf("cacerts gave %d certificates, want scepserver's CA first", len(got))
+		}
+	})
 
 	before := goroutines(t, srv)
 	for _, profile := range []string{"dead", "slow", "junk"} {
@@ -245,6 +274,11 @@ func TestUpstream(t *testing.T) {
 			r := runScepclient(t, scepclient, srv.URL+"/scep/"+profile, upstreamChallenge, "up-scep-"+profile)
 			if r.err == nil {
 				t.Fatalf("scepclient enrolled through a %s upstream:\n%s", profile, r.output)
+			}
+			// Its chain cannot be had either: 503, not certgate's chain.
+			resp := estGet(t, e, profile+"/cacerts")
+			if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
+				t.Fatalf("cacerts: %d Retry-After %q, want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
 			}
 		})
 	}
@@ -284,4 +318,19 @@ func goroutines(t *testing.T, srv *server) int {
 	}
 	t.Fatal("no go_goroutines in /metrics")
 	return 0
+}
+
+// estGet sends a GET to path under the EST URL; the body is read and
+// closed.
+func estGet(t *testing.T, e *apiEnv, path string) *http.Response {
+	t.Helper()
+	hc := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: e.root}}}
+	defer hc.CloseIdleConnections()
+	resp, err := hc.Get(e.est + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp
 }

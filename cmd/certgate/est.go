@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/certgate/certgate/configs"
+	"github.com/certgate/certgate/enroll"
 	"github.com/certgate/certgate/est"
 )
 
@@ -20,8 +21,10 @@ import (
 // gateway issues itself; it is renewed at a start within its last third.
 const estServerValidity = 365 * 24 * time.Hour
 
-// buildEST wires the EST front-end from the config.
-func buildEST(cfg *configs.Config, g *gateway) (*est.Server, error) {
+// buildEST wires the EST front-end from the config; upstreams are the
+// CAs profiles with an issuer forward to, whose chains their cacerts
+// serve.
+func buildEST(cfg *configs.Config, g *gateway, upstreams map[string]enroll.Forwarder) (*est.Server, error) {
 	profiles := make(map[string]est.Profile, len(cfg.Profiles))
 	for i, pc := range cfg.Profiles {
 		oids, err := configs.ParseOIDs(pc.EST.CSRAttrs)
@@ -34,6 +37,9 @@ func buildEST(cfg *configs.Config, g *gateway) (*est.Server, error) {
 		}
 		if pc.EST.CSRAttrs != nil {
 			p.CSRAttrs = oids
+		}
+		if u, ok := upstreams[pc.Issuer]; ok {
+			p.Chain = u.Chain
 		}
 		if k := pc.EST.ServerKeyGen; k != nil {
 			p.ServerKeyGen = &est.KeySpec{Type: k.KeyType, Bits: k.Bits, Curve: k.Curve}

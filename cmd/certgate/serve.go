@@ -253,7 +253,7 @@ func build(cfg *configs.Config, log zerolog.Logger) (*gateway, error) {
 		sts.Close()
 		return nil, err
 	}
-	g.est, err = buildEST(cfg, g)
+	g.est, err = buildEST(cfg, g, upstreams)
 	if err != nil {
 		sts.Close()
 		return nil, err
