@@ -96,3 +96,9 @@ func BenchmarkReserveIssueParallel(b *testing.B) {
 func BenchmarkSearchSubject(b *testing.B) {
 	storetest.BenchSearchSubject(b, openBench(b), 50_000)
 }
+
+// BenchmarkSearchRevoked: a CRL build's query among 50,000 records, 500 of
+// them revoked.
+func BenchmarkSearchRevoked(b *testing.B) {
+	storetest.BenchSearchRevoked(b, openBench(b), 50_000)
+}

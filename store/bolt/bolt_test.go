@@ -194,13 +194,13 @@ func TestOpenErrors(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				return b.Put(keySchemaVersion, []byte("2"))
+				return b.Put(keySchemaVersion, []byte("3"))
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
 			return path
-		}, `schema version "2", this build reads only "1"`},
+		}, `schema version "3", this build reads only "2"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

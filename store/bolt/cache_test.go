@@ -101,14 +101,11 @@ func TestSequenceCorrupt(t *testing.T) {
 }
 
 // TestOpenAddsCacheBuckets opens a schema-1 file written before the blob
-// and sequence buckets existed: Open must add them and keep the version.
+// and sequence buckets existed: Open must add them (and upgrade the file
+// to schema 2, see TestOpenUpgradesSchema1).
 func TestOpenAddsCacheBuckets(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "old.db")
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(func(tx *bbolt.Tx) error {
+	rawUpdate(t, path, func(tx *bbolt.Tx) error {
 		for _, name := range []string{"meta", "certs", "idx_expiry", "idx_subject", "idx_device"} {
 			if _, err := tx.CreateBucket([]byte(name)); err != nil {
 				return err
@@ -116,12 +113,6 @@ func TestOpenAddsCacheBuckets(t *testing.T) {
 		}
 		return tx.Bucket(bucketMeta).Put(keySchemaVersion, []byte("1"))
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
 
 	s, err := Open(path, Options{})
 	if err != nil {
@@ -136,8 +127,8 @@ func TestOpenAddsCacheBuckets(t *testing.T) {
 		t.Fatalf("NextSequence = %d, %v; want 1, nil", n, err)
 	}
 	err = s.db.View(func(tx *bbolt.Tx) error {
-		if v := tx.Bucket(bucketMeta).Get(keySchemaVersion); string(v) != "1" {
-			t.Errorf("schema_version = %q, want 1", v)
+		if v := tx.Bucket(bucketMeta).Get(keySchemaVersion); string(v) != schemaVersion {
+			t.Errorf("schema_version = %q, want %s", v, schemaVersion)
 		}
 		for _, name := range []string{"blobs_ocsp", "blobs_crl", "sequences"} {
 			if tx.Bucket([]byte(name)) == nil {

@@ -23,6 +23,9 @@ func indexEntries(sk []byte, r *store.CertRecord) []indexEntry {
 	if r.DeviceID != "" {
 		e = append(e, indexEntry{bucketIdxDevice, deviceKey(r.DeviceID, sk)})
 	}
+	if r.Status == store.StatusRevoked {
+		e = append(e, indexEntry{bucketIdxRevoked, sk})
+	}
 	return e
 }
 

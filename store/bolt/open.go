@@ -98,10 +98,31 @@ func initBuckets(tx *bbolt.Tx) error {
 	switch v := meta.Get(keySchemaVersion); {
 	case v == nil:
 		return meta.Put(keySchemaVersion, []byte(schemaVersion))
+	case string(v) == "1":
+		if err := fillRevokedIndex(tx); err != nil {
+			return fmt.Errorf("upgrade schema 1 to %s: %w", schemaVersion, err)
+		}
+		return meta.Put(keySchemaVersion, []byte(schemaVersion))
 	case string(v) != schemaVersion:
 		return fmt.Errorf("schema version %q, this build reads only %q", v, schemaVersion)
 	}
 	return nil
+}
+
+// fillRevokedIndex files every revoked record in idx_revoked, which schema
+// 1 did not have (see buckets.go).
+func fillRevokedIndex(tx *bbolt.Tx) error {
+	idx := tx.Bucket(bucketIdxRevoked)
+	return tx.Bucket(bucketCerts).ForEach(func(sk, v []byte) error {
+		rec, err := decodeRecord(sk, v)
+		if err != nil {
+			return err
+		}
+		if rec.Status != store.StatusRevoked {
+			return nil
+		}
+		return idx.Put(sk, []byte{})
+	})
 }
 
 // Close waits for calls in flight and closes the file. Closing again is a

@@ -17,9 +17,11 @@ import (
 const ctxCheckEvery = 256
 
 // Search implements store.Query semantics. The cursor q.After is compared by
-// numeric value. With ExpiresBefore set and no cursor it walks idx_expiry
-// (the "what expires soon" question touches only the expiring records);
-// otherwise it walks certs in serial order and stops at the limit.
+// numeric value. A common name or device ID is looked up in its index, and
+// status revoked (a CRL build) walks idx_revoked; with ExpiresBefore set
+// and no cursor it walks idx_expiry (the "what expires soon" question
+// touches only the expiring records); otherwise it walks certs in serial
+// order and stops at the limit.
 func (s *Store) Search(ctx context.Context, q store.Query) ([]*store.CertRecord, error) {
 	if q.Status != "" {
 		if _, err := store.ParseStatus(string(q.Status)); err != nil {
@@ -53,6 +55,8 @@ func (s *Store) Search(ctx context.Context, q store.Query) ([]*store.CertRecord,
 			out, err = searchIndex(ctx, tx, bucketIdxSubject, strings.ToLower(q.CommonName), after, m, limit)
 		case q.DeviceID != "":
 			out, err = searchIndex(ctx, tx, bucketIdxDevice, q.DeviceID, after, m, limit)
+		case q.Status == store.StatusRevoked:
+			out, err = searchRevoked(ctx, tx, after, m, limit)
 		case !q.ExpiresBefore.IsZero() && after == nil:
 			out, err = searchExpiry(ctx, tx, q, m, limit)
 		default:
@@ -153,6 +157,31 @@ func searchIndex(ctx context.Context, tx *bbolt.Tx, index []byte, value string, 
 			continue
 		}
 		if err := w.consider(k[len(prefix):], nil, k, index); err != nil {
+			return nil, err
+		}
+	}
+	return w.out, nil
+}
+
+// searchRevoked walks idx_revoked in serial order from just after the
+// cursor: what a CRL build asks, touching the revoked records only.
+func searchRevoked(ctx context.Context, tx *bbolt.Tx, after []byte, m matcher, limit int) ([]*store.CertRecord, error) {
+	w := newWalk(ctx, tx, m)
+	c := tx.Bucket(bucketIdxRevoked).Cursor()
+	k, _ := c.First()
+	if after != nil {
+		if k, _ = c.Seek(after); bytes.Equal(k, after) {
+			k, _ = c.Next()
+		}
+	}
+	for ; k != nil && (limit < 0 || len(w.out) < limit); k, _ = c.Next() {
+		if err := w.step(); err != nil {
+			return nil, err
+		}
+		if len(k) != serialKeyLen {
+			return nil, fmt.Errorf("idx_revoked key %x has the wrong length", k)
+		}
+		if err := w.consider(k, nil, k, bucketIdxRevoked); err != nil {
 			return nil, err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -97,6 +98,8 @@ func testHolds(t *testing.T, st DeviceStateStore) {
 		want.SerialHex = "401d01"
 		checkRecord(t, got, want)
 		checkRecord(t, mustCert(t, st, held), want)
+		// A CRL built now leaves it out.
+		wantRevoked(t, st, "401d02", "401d04")
 	})
 	t.Run("ok/hold again after release", func(t *testing.T) {
 		later := at.Add(time.Hour)
@@ -104,6 +107,7 @@ func testHolds(t *testing.T, st DeviceStateStore) {
 		if err != nil || got.Status != store.StatusRevoked || got.RevocationReason != store.ReasonCertificateHold || !got.RevokedAt.Equal(later) {
 			t.Fatalf("Revoke after release: %+v, %v", got, err)
 		}
+		wantRevoked(t, st, "401d01", "401d02", "401d04")
 	})
 	t.Run("ok/hold becomes permanent, time kept", func(t *testing.T) {
 		got, err := st.Revoke(ctx, perm, store.ReasonCessationOfOperation, at.Add(2*time.Hour))
@@ -218,5 +222,22 @@ func checkDeviceState(t *testing.T, got, want *store.DeviceState) {
 		!got.ConfirmedAt.Equal(want.ConfirmedAt) || !got.CheckedAt.Equal(want.CheckedAt) || !got.EnrolledAt.Equal(want.EnrolledAt) ||
 		strings.Join(got.Held, ",") != strings.Join(want.Held, ",") {
 		t.Errorf("device state %s/%s: got %+v, want %+v", want.Source, want.Key, got, want)
+	}
+}
+
+// wantRevoked checks that a search for revoked records (a CRL build's
+// query) finds exactly the serials given, in order.
+func wantRevoked(t *testing.T, st store.Store, serials ...string) {
+	t.Helper()
+	recs, err := st.Search(context.Background(), store.Query{Status: store.StatusRevoked, Limit: -1})
+	if err != nil {
+		t.Fatalf("Search revoked: %v", err)
+	}
+	var got []string
+	for _, r := range recs {
+		got = append(got, store.SerialHex(r.Serial))
+	}
+	if !slices.Equal(got, serials) {
+		t.Fatalf("revoked records %v, want %v", got, serials)
 	}
 }

@@ -173,6 +173,9 @@ func (s suite) testPaginate(t *testing.T) {
 		{"ok/limit above the count", store.Query{Limit: 100}, expect(all), 1},
 		{"ok/zero limit is DefaultLimit", store.Query{}, expect(all), 1},
 		{"ok/status valid", store.Query{Status: store.StatusValid, Limit: 4}, expect(func(r rec) bool { return r.status == store.StatusValid }), 5},
+		{"ok/status revoked", store.Query{Status: store.StatusRevoked, Limit: 3}, expect(func(r rec) bool { return r.status == store.StatusRevoked }), 4},
+		{"ok/status revoked, unexpired (a CRL's query)", store.Query{Status: store.StatusRevoked, ExpiresAfter: base.Add(10 * day), Limit: 10},
+			expect(func(r rec) bool { return r.status == store.StatusRevoked && !r.notAfter.Before(base.Add(10*day)) }), 1},
 		{"ok/expires before", store.Query{ExpiresBefore: base.Add(15 * day), Limit: 4}, expect(func(r rec) bool { return r.notAfter.Before(base.Add(15 * day)) }), 4},
 	}
 	for _, tt := range tests {
