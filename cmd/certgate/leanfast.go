@@ -3,8 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"net/http"
 	"net/url"
 	"sync/atomic"
@@ -162,10 +160,8 @@ func (f *leanFast) count(fr *fastRequest) {
 // appendRequestID appends an X-Request-Id line with a fresh ID, as the
 // request middleware gives every answer.
 func appendRequestID(dst []byte) []byte {
-	var id [8]byte
-	_, _ = rand.Read(id[:])
 	dst = append(dst, "X-Request-Id: "...)
-	dst = hex.AppendEncode(dst, id[:])
+	dst = appendNewRequestID(dst)
 	return append(dst, "\r\n"...)
 }
 
